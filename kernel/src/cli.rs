@@ -1,0 +1,95 @@
+//! The command line: `launch` (what Jupyter runs) and `install` (the kernelspec).
+//!
+//! Parsing is clap's; each subcommand turns into one library call, and errors travel back to
+//! `main` as `anyhow` chains that say what failed and what to do.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::kernelspec::{self, Scope};
+
+/// A Jupyter kernel for Rust with the linfa machine-learning stack.
+#[derive(Debug, Parser)]
+#[command(name = "linfa-kernel", version, about, long_about = None)]
+pub struct Cli {
+    /// Log filter for messages on stderr (e.g. `debug`, `linfa_kernel=trace`).
+    #[arg(
+        long,
+        global = true,
+        env = "LINFA_KERNEL_LOG",
+        default_value = "warn,linfa_kernel=info"
+    )]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the kernel for a Jupyter client (the kernelspec runs this; you rarely need to).
+    Launch {
+        /// The connection file written by the Jupyter client.
+        #[arg(long, short = 'f', value_name = "FILE")]
+        connection_file: PathBuf,
+    },
+    /// Install the kernelspec so JupyterLab, nbclient, `jupyter console` and VS Code list it.
+    Install(InstallArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("scope").multiple(false))]
+pub struct InstallArgs {
+    /// Install for the current user (the default).
+    #[arg(long, group = "scope")]
+    pub user: bool,
+    /// Install into the active Python environment (virtualenv or conda).
+    #[arg(long, group = "scope")]
+    pub sys_prefix: bool,
+    /// Install under DIR/share/jupyter/kernels.
+    #[arg(long, group = "scope", value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// The kernelspec's name, as notebooks refer to it.
+    #[arg(long, default_value = kernelspec::DEFAULT_NAME)]
+    pub name: String,
+    /// The name shown in launchers and kernel pickers.
+    #[arg(long, default_value = "Rust (linfa)")]
+    pub display_name: String,
+}
+
+impl InstallArgs {
+    fn scope(&self) -> Scope {
+        match (&self.prefix, self.sys_prefix) {
+            (Some(prefix), _) => Scope::Prefix(prefix.clone()),
+            (None, true) => Scope::SysPrefix,
+            (None, false) => Scope::User,
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    init_logging(&cli.log);
+    match cli.command {
+        Command::Launch { connection_file } => crate::launch::launch(&connection_file),
+        Command::Install(args) => {
+            let directory = kernelspec::install(&args.scope(), &args.name, &args.display_name)?;
+            println!(
+                "Installed kernelspec `{}` in {}",
+                args.name,
+                directory.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,linfa_kernel=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

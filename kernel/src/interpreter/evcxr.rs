@@ -1,0 +1,578 @@
+//! The real interpreter: Rust cells compiled and run by the `evcxr` crate.
+//!
+//! evcxr splits a cell into items and statements, builds a crate holding them, and runs it in
+//! the evaluation process (this binary, re-executed; see [`crate::evaluation_process`]). This
+//! module adapts it to the [`Interpreter`] contract:
+//!
+//! - a pump thread turns the evaluation process's output lines into [`CellOutput`]s for the cell
+//!   that is running, including display markers written by the prelude, and recognises panics;
+//! - errors become [`CellError`]s a person can act on: compiler messages point at the cell's own
+//!   lines, a panic names its message, a crashed or interrupted process says what was lost;
+//! - interrupting kills the evaluation process (compiled Rust cannot be stopped politely);
+//!   evcxr starts a new one and the prelude's flusher is started again.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use evcxr::{CommandContext, EvalCallbacks, EvalContext, EvalContextOutputs};
+
+use super::{
+    CellError, CellOutput, Completions, Executed, Interpreter, Interrupt, MimeBundle, Outputs,
+    StreamName, byte_offset, code_point_offset, plain_text,
+};
+use crate::output_protocol::{ChildLine, parse_line};
+use crate::prelude;
+
+/// What the kernel says about itself on `:help`, before evcxr's command list.
+const KERNEL_HELP: &str = "\
+linfa-kernel: Rust cells, compiled and run by evcxr.
+
+Rich output from a cell:
+  display_html(\"<b>hi</b>\")                 HTML
+  display_svg(&svg) / display_markdown(md)  an SVG image / Markdown
+  display(&[(\"text/plain\", \"x\")])           any MIME bundle
+  let h = display_updatable(&[...]);        a display to update in place
+  h.update(&[(\"text/plain\", \"50%\")])
+  clear_output(true)                        clear the cell's output
+
+A cell's final expression without `;` is shown as its result.
+Interrupt stops a running cell by restarting the evaluation process: variables are lost, items
+(functions, types, `use`) are kept. A panic keeps the variables of earlier cells.
+
+evcxr commands:
+";
+
+/// Starts evcxr with the prelude evaluated; runs on the interpreter thread.
+pub fn start() -> Result<Box<dyn Interpreter>, String> {
+    let flush_fifo =
+        FlushFifo::create().map_err(|e| format!("cannot create the flush FIFO: {e}"))?;
+    let executable =
+        std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
+    let mut command = Command::new(executable);
+    command.env(prelude::FLUSH_FIFO_ENV, &flush_fifo.path);
+    let (eval_context, outputs) =
+        EvalContext::with_subprocess_command(command).map_err(|e| e.to_string())?;
+    let context = CommandContext::with_eval_context(eval_context);
+    let mut interpreter = EvcxrInterpreter {
+        interrupter: Arc::new(EvcxrInterrupter {
+            process: context.process_handle(),
+            running: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+        }),
+        context,
+        pump: OutputPump::start(outputs),
+        _flush_fifo: flush_fifo,
+    };
+    interpreter
+        .run_quietly(prelude::SOURCE)
+        .map_err(|e| format!("the cell prelude did not compile: {}", e.evalue))?;
+    interpreter
+        .run_quietly(prelude::START_FLUSHER)
+        .map_err(|e| format!("the output flusher did not start: {}", e.evalue))?;
+    tracing::info!("evcxr is ready");
+    Ok(Box::new(interpreter))
+}
+
+struct EvcxrInterpreter {
+    context: CommandContext,
+    pump: OutputPump,
+    interrupter: Arc<EvcxrInterrupter>,
+    _flush_fifo: FlushFifo,
+}
+
+impl EvcxrInterpreter {
+    fn run_quietly(&mut self, code: &str) -> Result<Executed, CellError> {
+        self.execute(code, &Outputs::discarding())
+    }
+
+    fn after_process_restart(&mut self) {
+        if let Err(error) = self.run_quietly(prelude::START_FLUSHER) {
+            tracing::warn!("output flusher did not restart: {}", error.evalue);
+        }
+    }
+
+    fn help_page(&mut self) -> Result<Executed, CellError> {
+        let evcxr_help = self
+            .context
+            .execute(":help")
+            .ok()
+            .and_then(|out| out.get("text/plain").map(str::to_owned))
+            .unwrap_or_default();
+        Ok(Executed {
+            result: None,
+            page: Some(plain_text(format!("{KERNEL_HELP}{evcxr_help}"))),
+        })
+    }
+}
+
+impl Interpreter for EvcxrInterpreter {
+    fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Executed, CellError> {
+        if code.trim() == ":help" {
+            return self.help_page();
+        }
+        self.pump.attach(outputs.clone());
+        self.interrupter.begin();
+        let mut callbacks = EvalCallbacks {
+            input_reader: &|request| {
+                outputs
+                    .read_input(&request.prompt, request.is_password)
+                    .unwrap_or_default()
+            },
+        };
+        let result = self.context.execute_with_callbacks(code, &mut callbacks);
+        let interrupted = self.interrupter.end();
+        let panic = self.pump.finish();
+        match result {
+            Ok(_) if panic.is_some() => Err(panic.unwrap_or_default().into_cell_error()),
+            Ok(outputs) => Ok(Executed {
+                result: bundle(outputs.content_by_mime_type),
+                page: None,
+            }),
+            Err(evcxr::Error::SubprocessTerminated(message)) => {
+                self.after_process_restart();
+                Err(if interrupted {
+                    interrupted_error()
+                } else {
+                    process_died_error(&message)
+                })
+            }
+            Err(evcxr::Error::CompilationErrors(errors)) => Err(compile_error(code, &errors)),
+            Err(other) => Err(CellError {
+                ename: "EvaluationError".to_owned(),
+                evalue: other.to_string(),
+                traceback: other.to_string().lines().map(str::to_owned).collect(),
+            }),
+        }
+    }
+
+    fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions {
+        let at = byte_offset(code, cursor_pos);
+        match self.context.completions(code, at) {
+            Ok(found) => Completions {
+                matches: found.completions.into_iter().map(|c| c.code).collect(),
+                cursor_start: code_point_offset(code, found.start_offset),
+                cursor_end: code_point_offset(code, found.end_offset),
+            },
+            Err(error) => {
+                tracing::debug!("no completions: {error}");
+                Completions {
+                    matches: Vec::new(),
+                    cursor_start: cursor_pos,
+                    cursor_end: cursor_pos,
+                }
+            }
+        }
+    }
+
+    fn inspect(&mut self, code: &str, cursor_pos: usize, _detail_level: u8) -> Option<MimeBundle> {
+        let at = byte_offset(code, cursor_pos);
+        let (plain, html) = self.context.hover_at(code, at).ok()?;
+        if plain.trim().is_empty() {
+            return None;
+        }
+        let mut data = plain_text(plain);
+        data.insert("text/html".to_owned(), html.into());
+        Some(data)
+    }
+
+    fn interrupter(&self) -> Arc<dyn Interrupt> {
+        self.interrupter.clone()
+    }
+}
+
+fn bundle(content: std::collections::HashMap<String, String>) -> Option<MimeBundle> {
+    let data: MimeBundle = content
+        .into_iter()
+        .map(|(mime, text)| (mime, serde_json::Value::String(text)))
+        .collect();
+    (!data.is_empty()).then_some(data)
+}
+
+/// Kills the evaluation process, but only while a cell is running: between cells an
+/// interrupt has nothing to stop and must not cost the user their variables.
+struct EvcxrInterrupter {
+    process: Arc<Mutex<std::process::Child>>,
+    running: AtomicBool,
+    interrupted: AtomicBool,
+}
+
+impl EvcxrInterrupter {
+    fn begin(&self) {
+        self.interrupted.store(false, Ordering::SeqCst);
+        self.running.store(true, Ordering::SeqCst);
+    }
+
+    /// Returns whether the cell that just ended was interrupted.
+    fn end(&self) -> bool {
+        self.running.store(false, Ordering::SeqCst);
+        self.interrupted.swap(false, Ordering::SeqCst)
+    }
+}
+
+impl Interrupt for EvcxrInterrupter {
+    fn interrupt(&self) {
+        if !self.running.load(Ordering::SeqCst) {
+            return;
+        }
+        self.interrupted.store(true, Ordering::SeqCst);
+        let mut process = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(error) = process.kill() {
+            tracing::warn!("could not stop the evaluation process: {error}");
+        }
+    }
+}
+
+fn interrupted_error() -> CellError {
+    CellError {
+        ename: "Interrupted".to_owned(),
+        evalue: "the cell was interrupted".to_owned(),
+        traceback: vec![
+            "Interrupted: the evaluation process was stopped and started again.".to_owned(),
+            "Variables from earlier cells are gone; functions, types and `use` items are kept."
+                .to_owned(),
+            "Re-run the cells that define the variables you need.".to_owned(),
+        ],
+    }
+}
+
+fn process_died_error(message: &str) -> CellError {
+    let status = message
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("it stopped")
+        .to_owned();
+    let mut traceback = vec![
+        format!("The evaluation process stopped while running this cell ({status})."),
+        "The kernel started a new one: variables from earlier cells are gone; functions, types \
+         and `use` items are kept. Re-run the cells that define the variables you need."
+            .to_owned(),
+    ];
+    traceback.extend(
+        message
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .take(20)
+            .map(str::to_owned),
+    );
+    CellError {
+        ename: "EvaluationProcessDied".to_owned(),
+        evalue: status,
+        traceback,
+    }
+}
+
+/// Renders compiler errors against the cell's own lines, the way rustc would show a file.
+fn compile_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
+    let source: Vec<&str> = code.lines().collect();
+    let mut traceback = Vec::new();
+    for error in errors {
+        let code_suffix = error.code().map(|c| format!("[{c}]")).unwrap_or_default();
+        traceback.push(format!(
+            "{}{code_suffix}: {}",
+            error.level(),
+            error.message()
+        ));
+        for spanned in error.spanned_messages() {
+            let Some(span) = spanned.span else {
+                if !spanned.label.is_empty() {
+                    traceback.push(format!("  = {}", spanned.label));
+                }
+                continue;
+            };
+            traceback.push(format!(
+                "  --> cell line {}, column {}",
+                span.start_line, span.start_column
+            ));
+            if let Some(line) = source.get(span.start_line.saturating_sub(1)) {
+                let width = if span.end_line == span.start_line {
+                    span.end_column.saturating_sub(span.start_column).max(1)
+                } else {
+                    line.chars()
+                        .count()
+                        .saturating_sub(span.start_column - 1)
+                        .max(1)
+                };
+                traceback.push(format!("{:>4} | {line}", span.start_line));
+                traceback.push(format!(
+                    "     | {}{} {}",
+                    " ".repeat(span.start_column.saturating_sub(1)),
+                    "^".repeat(width),
+                    spanned.label
+                ));
+            }
+        }
+        for help in error.help() {
+            traceback.push(format!("  = help: {help}"));
+        }
+        traceback.push(String::new());
+    }
+    if traceback.last().is_some_and(String::is_empty) {
+        traceback.pop();
+    }
+    CellError {
+        ename: "CompilationError".to_owned(),
+        evalue: errors
+            .first()
+            .map(|e| e.message())
+            .unwrap_or_else(|| "the cell did not compile".to_owned()),
+        traceback,
+    }
+}
+
+/// What a panic printed: its message lines, without the backtrace.
+#[derive(Debug, Default)]
+struct PanicReport {
+    /// The `thread '...' panicked at ...` line; its location is in generated code.
+    header: String,
+    message: Vec<String>,
+}
+
+impl PanicReport {
+    fn into_cell_error(self) -> CellError {
+        let evalue = if self.message.is_empty() {
+            "the cell panicked".to_owned()
+        } else {
+            self.message.join("\n")
+        };
+        let mut traceback = vec!["panic: the cell panicked".to_owned()];
+        traceback.extend(self.message);
+        traceback.push(
+            "Variables from earlier cells are kept; variables this cell defined are not."
+                .to_owned(),
+        );
+        CellError {
+            ename: "panic".to_owned(),
+            evalue,
+            traceback,
+        }
+    }
+}
+
+enum PumpCommand {
+    Attach(Outputs),
+    Finish(crossbeam_channel::Sender<Option<PanicReport>>),
+}
+
+/// Moves the evaluation process's output to the cell that is running.
+struct OutputPump {
+    commands: crossbeam_channel::Sender<PumpCommand>,
+}
+
+impl OutputPump {
+    fn start(outputs: EvalContextOutputs) -> Self {
+        let (commands, command_queue) = crossbeam_channel::unbounded();
+        std::thread::Builder::new()
+            .name("output-pump".to_owned())
+            .spawn(move || PumpState::default().run(outputs, command_queue))
+            .expect("the OS can start a thread");
+        Self { commands }
+    }
+
+    fn attach(&self, outputs: Outputs) {
+        let _ = self.commands.send(PumpCommand::Attach(outputs));
+    }
+
+    /// Waits until every line of the finished cell was delivered; returns its panic, if any.
+    fn finish(&self) -> Option<PanicReport> {
+        let (done, finished) = crossbeam_channel::bounded(1);
+        self.commands.send(PumpCommand::Finish(done)).ok()?;
+        finished.recv().ok().flatten()
+    }
+}
+
+#[derive(Default)]
+struct PumpState {
+    target: Option<Outputs>,
+    /// stderr lines of a panic being printed, held back from the stream.
+    capture: Option<PanicReport>,
+    in_backtrace: bool,
+    panic: Option<PanicReport>,
+}
+
+impl PumpState {
+    fn run(
+        mut self,
+        outputs: EvalContextOutputs,
+        commands: crossbeam_channel::Receiver<PumpCommand>,
+    ) {
+        loop {
+            crossbeam_channel::select! {
+                recv(outputs.stdout) -> line => match line {
+                    Ok(line) => self.handle(parse_line(line)),
+                    Err(_) => return,
+                },
+                recv(outputs.stderr) -> line => match line {
+                    Ok(line) => self.stderr(format!("{line}\n")),
+                    Err(_) => return,
+                },
+                recv(commands) -> command => match command {
+                    Ok(PumpCommand::Attach(target)) => {
+                        self.target = Some(target);
+                        self.panic = None;
+                    }
+                    Ok(PumpCommand::Finish(done)) => {
+                        while let Ok(line) = outputs.stdout.try_recv() {
+                            self.handle(parse_line(line));
+                        }
+                        while let Ok(line) = outputs.stderr.try_recv() {
+                            self.stderr(format!("{line}\n"));
+                        }
+                        if let Some(unfinished) = self.capture.take() {
+                            // A panic outside the cell's own thread: show what it printed.
+                            let text = std::iter::once(unfinished.header)
+                                .chain(unfinished.message)
+                                .collect::<Vec<_>>()
+                                .join("\n");
+                            self.emit(CellOutput::Stream { name: StreamName::Stderr, text: text + "\n" });
+                        }
+                        let _ = done.send(self.panic.take());
+                        self.target = None;
+                    }
+                    Err(_) => return,
+                },
+            }
+        }
+    }
+
+    fn emit(&self, output: CellOutput) {
+        match &self.target {
+            Some(target) => target.emit(output),
+            None => tracing::debug!("output outside of a cell: {output:?}"),
+        }
+    }
+
+    fn handle(&mut self, line: ChildLine) {
+        let stdout = |text| CellOutput::Stream {
+            name: StreamName::Stdout,
+            text,
+        };
+        match line {
+            ChildLine::Stdout(text) => self.emit(stdout(text + "\n")),
+            ChildLine::PartialStdout(text) => self.emit(stdout(text)),
+            ChildLine::Stderr(text) => self.stderr(text),
+            ChildLine::Display { display_id, data } => {
+                self.emit(CellOutput::Display { data, display_id })
+            }
+            ChildLine::UpdateDisplay { display_id, data } => {
+                self.emit(CellOutput::UpdateDisplay { data, display_id })
+            }
+            ChildLine::ClearOutput { wait } => self.emit(CellOutput::ClearOutput { wait }),
+            ChildLine::Panic => self.panic = Some(self.capture.take().unwrap_or_default()),
+            ChildLine::Unknown(marker) => tracing::debug!("unknown output marker: {marker}"),
+        }
+    }
+
+    /// Streams stderr text, except a panic report, which becomes the cell's error instead.
+    fn stderr(&mut self, text: String) {
+        let mut passthrough = String::new();
+        for line in text.split_inclusive('\n') {
+            let bare = line.trim_end_matches('\n');
+            if bare.starts_with("thread '") && bare.contains(" panicked at ") {
+                // std separates the report from earlier output with a blank line; it belongs
+                // to the report.
+                if passthrough.ends_with("\n\n") || passthrough == "\n" {
+                    passthrough.pop();
+                }
+                self.capture = Some(PanicReport {
+                    header: bare.to_owned(),
+                    message: Vec::new(),
+                });
+                self.in_backtrace = false;
+            } else if let Some(capture) = &mut self.capture {
+                if bare.starts_with("note: ") || bare.starts_with("stack backtrace:") {
+                    self.in_backtrace = true;
+                } else if !self.in_backtrace && !(capture.message.is_empty() && bare.is_empty()) {
+                    capture.message.push(bare.to_owned());
+                }
+            } else {
+                passthrough.push_str(line);
+            }
+        }
+        if !passthrough.is_empty() {
+            self.emit(CellOutput::Stream {
+                name: StreamName::Stderr,
+                text: passthrough,
+            });
+        }
+    }
+}
+
+/// The FIFO the relay uses to ask the cell-side flusher for a flush; removed on drop.
+struct FlushFifo {
+    path: PathBuf,
+}
+
+impl FlushFifo {
+    fn create() -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "linfa-kernel-{}-{}.fifo",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            0,
+        )?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for FlushFifo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pump_with_target() -> (
+        PumpState,
+        tokio::sync::mpsc::UnboundedReceiver<super::super::CellEvent>,
+    ) {
+        let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let state = PumpState {
+            target: Some(Outputs::new(events, Arc::new(AtomicBool::new(false)))),
+            ..PumpState::default()
+        };
+        (state, receiver)
+    }
+
+    fn streamed(
+        receiver: &mut tokio::sync::mpsc::UnboundedReceiver<super::super::CellEvent>,
+    ) -> Vec<CellOutput> {
+        let mut outputs = Vec::new();
+        while let Ok(super::super::CellEvent::Output(output)) = receiver.try_recv() {
+            outputs.push(output);
+        }
+        outputs
+    }
+
+    #[test]
+    fn a_panic_report_becomes_the_error_not_stderr() {
+        let (mut pump, mut receiver) = pump_with_target();
+        pump.stderr("before\n".to_owned());
+        pump.stderr(
+            "thread '<unnamed>' panicked at src/lib.rs:10:5:\nboom\nnote: run with `RUST_BACKTRACE=1`\n"
+                .to_owned(),
+        );
+        pump.handle(ChildLine::Panic);
+        let error = pump.panic.take().unwrap().into_cell_error();
+        assert_eq!(error.ename, "panic");
+        assert_eq!(error.evalue, "boom");
+        assert_eq!(
+            streamed(&mut receiver),
+            vec![CellOutput::Stream {
+                name: StreamName::Stderr,
+                text: "before\n".to_owned()
+            }]
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! Runs an [`Interpreter`] on its own OS thread and lets the async core talk to it.
+//!
+//! evcxr compiles and runs cells synchronously and its context is not `Send`, so the
+//! interpreter is built *on* the worker thread and never leaves it. The core sends jobs and
+//! awaits their answers; meanwhile it keeps serving the control channel (kernel_info,
+//! interrupt, shutdown), which is why the kernel answers `kernel_info` before evcxr has finished
+//! starting, and why an endless loop can be interrupted.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::oneshot;
+
+use super::{
+    CellError, Completeness, Completions, Executed, Interpreter, Interrupt, MimeBundle, Outputs,
+};
+
+/// The worker thread has stopped (its interpreter failed to start or panicked).
+#[derive(Debug, thiserror::Error)]
+#[error("the Rust evaluator is not running: {0}")]
+pub struct WorkerGone(pub String);
+
+type Job = Box<dyn FnOnce(&mut dyn Interpreter) + Send>;
+
+/// The core's side of the worker: cheap to clone.
+#[derive(Clone)]
+pub struct InterpreterHandle {
+    jobs: crossbeam_channel::Sender<Job>,
+    interrupter: Arc<OnceLock<Arc<dyn Interrupt>>>,
+    startup_error: Arc<OnceLock<String>>,
+}
+
+impl std::fmt::Debug for InterpreterHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterpreterHandle")
+            .field("ready", &self.interrupter.get().is_some())
+            .field("startup_error", &self.startup_error.get())
+            .finish()
+    }
+}
+
+impl InterpreterHandle {
+    /// Starts the worker; `build` runs on the new thread and may take long (evcxr compiles).
+    pub fn spawn<F>(build: F) -> Self
+    where
+        F: FnOnce() -> Result<Box<dyn Interpreter>, String> + Send + 'static,
+    {
+        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        let interrupter = Arc::new(OnceLock::new());
+        let startup_error = Arc::new(OnceLock::new());
+        let handle = Self {
+            jobs,
+            interrupter: interrupter.clone(),
+            startup_error: startup_error.clone(),
+        };
+        std::thread::Builder::new()
+            .name("interpreter".to_owned())
+            .spawn(move || {
+                let mut interpreter = match build() {
+                    Ok(interpreter) => interpreter,
+                    Err(message) => {
+                        tracing::error!("the Rust evaluator failed to start: {message}");
+                        let _ = startup_error.set(message);
+                        return; // dropping `queue` makes every job answer WorkerGone
+                    }
+                };
+                let _ = interrupter.set(interpreter.interrupter());
+                for job in queue {
+                    job(interpreter.as_mut());
+                }
+            })
+            .expect("the OS can start a thread");
+        handle
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut dyn Interpreter) -> T + Send + 'static,
+    ) -> Result<T, WorkerGone> {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |interpreter| {
+            let _ = answer.send(job(interpreter));
+        });
+        let gone = || {
+            WorkerGone(
+                self.startup_error
+                    .get()
+                    .cloned()
+                    .unwrap_or_else(|| "its thread stopped".to_owned()),
+            )
+        };
+        self.jobs.send(job).map_err(|_| gone())?;
+        answered.await.map_err(|_| gone())
+    }
+
+    pub async fn execute(
+        &self,
+        code: String,
+        outputs: Outputs,
+    ) -> Result<Result<Executed, CellError>, WorkerGone> {
+        self.run(move |interpreter| interpreter.execute(&code, &outputs))
+            .await
+    }
+
+    pub async fn complete(
+        &self,
+        code: String,
+        cursor_pos: usize,
+    ) -> Result<Completions, WorkerGone> {
+        self.run(move |interpreter| interpreter.complete(&code, cursor_pos))
+            .await
+    }
+
+    pub async fn inspect(
+        &self,
+        code: String,
+        cursor_pos: usize,
+        detail_level: u8,
+    ) -> Result<Option<MimeBundle>, WorkerGone> {
+        self.run(move |interpreter| interpreter.inspect(&code, cursor_pos, detail_level))
+            .await
+    }
+
+    /// Answered without waiting for the worker: completeness is a property of the text alone.
+    pub fn is_complete(&self, code: &str) -> Completeness {
+        super::completeness::classify(code)
+    }
+
+    /// Interrupts the running cell; a no-op while the interpreter is still starting.
+    pub fn interrupt(&self) {
+        if let Some(interrupter) = self.interrupter.get() {
+            interrupter.interrupt();
+        }
+    }
+}

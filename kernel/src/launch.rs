@@ -1,0 +1,87 @@
+//! `linfa-kernel launch`: run one kernel for the connection file a Jupyter client wrote.
+//!
+//! Wires the layers together: the interpreter starts on its own thread (evcxr compiles for a
+//! few seconds) while the sockets are bound at once, so `kernel_info` is answered right away.
+//! SIGINT interrupts the running cell, like the interrupt button; SIGTERM and a
+//! `shutdown_request` stop the running cell and end the process.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use jupyter_protocol::connection_info::ConnectionInfo;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::core::{Control, Outbox, Shell};
+use crate::interpreter::InterpreterHandle;
+use crate::wire::WireCodec;
+
+/// Runs the kernel until it is shut down.
+pub fn launch(connection_file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(connection_file).with_context(|| {
+        format!(
+            "cannot read the connection file {}",
+            connection_file.display()
+        )
+    })?;
+    let info: ConnectionInfo = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a Jupyter connection file",
+            connection_file.display()
+        )
+    })?;
+    let codec = WireCodec::new(&info.key, &info.signature_scheme)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(info, codec))
+}
+
+async fn serve(info: ConnectionInfo, codec: WireCodec) -> anyhow::Result<()> {
+    let interpreter = InterpreterHandle::spawn(crate::interpreter::evcxr::start);
+    let (incoming, outgoing) = crate::transport::serve(&info, codec).await?;
+    let outbox = Outbox::new(outgoing);
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let (shutdown, mut shutdown_requested) = tokio::sync::watch::channel(false);
+
+    let shell = Shell::new(
+        interpreter.clone(),
+        outbox.clone(),
+        incoming.shell,
+        incoming.stdin,
+        cancelled.clone(),
+    );
+    tokio::spawn(shell.run());
+    let control = Control {
+        interpreter: interpreter.clone(),
+        outbox,
+        cancelled: cancelled.clone(),
+        shutdown,
+    };
+    tokio::spawn(control.run(incoming.control));
+
+    let mut interrupts = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminations = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let interrupt = || {
+        cancelled.store(true, Ordering::SeqCst);
+        interpreter.interrupt();
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown_requested.changed() => break,
+            _ = interrupts.recv() => interrupt(),
+            _ = terminations.recv() => {
+                interrupt();
+                break;
+            }
+        }
+    }
+    // Give the shutdown reply a moment to leave before the sockets close.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tracing::info!("kernel shut down");
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! linfa-kernel: a Jupyter kernel for Rust, built for notebooks that train, export and share
+//! linfa models.
+//!
+//! The layers, from the socket inwards:
+//! - [`transport`] binds the connection file's sockets; [`wire`] turns frames into verified
+//!   messages and back;
+//! - [`core`] does the protocol's bookkeeping (counter, history, busy/idle, aborts, stdin);
+//! - [`interpreter`] answers execute/complete/inspect/interrupt, with [`interpreter::evcxr`]
+//!   compiling cells through evcxr, in the [`evaluation_process`] (this binary, re-executed);
+//! - [`output_protocol`] and [`prelude`] carry rich output from a running cell to the core;
+//! - [`kernelspec`], [`launch`] and [`cli`] are the edges a user touches.
+
+pub mod cli;
+pub mod core;
+pub mod evaluation_process;
+pub mod history;
+pub mod interpreter;
+pub mod kernelspec;
+pub mod language;
+pub mod launch;
+pub mod output_protocol;
+pub mod prelude;
+pub mod transport;
+pub mod wire;

@@ -1,0 +1,151 @@
+// The prelude every kernel session evaluates before the first cell. It is plain std-only Rust
+// so that it compiles inside evcxr's generated crate; the kernel also compiles it as a module
+// (`linfa_kernel::prelude::cell`) so its encoding is type-checked and unit-tested.
+//
+// Cells use it to show rich output while they run, and to ask for input:
+//   display_html("<b>done</b>");
+//   let bar = display_updatable(&[("text/plain", "0%")]);  bar.update(&[("text/plain", "50%")]);
+//   clear_output(true);
+//   let name = input("Your name? ");
+
+/// A display that can be replaced later with [`DisplayHandle::update`].
+#[derive(Debug, Clone)]
+pub struct DisplayHandle {
+    id: String,
+}
+
+impl DisplayHandle {
+    /// The `display_id` the frontend knows this display by.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Replaces what this display shows.
+    pub fn update(&self, bundle: &[(&str, &str)]) {
+        linfa_kernel_emit("update", &self.id, bundle);
+    }
+
+    /// Replaces what this display shows with HTML.
+    pub fn update_html(&self, html: &str) {
+        self.update(&[("text/html", html), ("text/plain", html)]);
+    }
+}
+
+/// Shows a MIME bundle, e.g. `display(&[("text/html", "<b>hi</b>"), ("text/plain", "hi")])`.
+pub fn display(bundle: &[(&str, &str)]) {
+    linfa_kernel_emit("display", "-", bundle);
+}
+
+/// Shows a MIME bundle that can be updated in place later.
+pub fn display_updatable(bundle: &[(&str, &str)]) -> DisplayHandle {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let handle = DisplayHandle {
+        id: format!("linfa-{}-{nanos:x}", std::process::id()),
+    };
+    linfa_kernel_emit("display", &handle.id, bundle);
+    handle
+}
+
+/// Shows HTML.
+pub fn display_html(html: &str) {
+    display(&[("text/html", html), ("text/plain", html)]);
+}
+
+/// Shows an SVG image (for example a plotters chart rendered to a string).
+pub fn display_svg(svg: &str) {
+    display(&[("image/svg+xml", svg), ("text/plain", "<svg image>")]);
+}
+
+/// Shows Markdown.
+pub fn display_markdown(markdown: &str) {
+    display(&[("text/markdown", markdown), ("text/plain", markdown)]);
+}
+
+/// Asks the notebook's user for a line of text (an input box appears under the cell).
+pub fn input(prompt: &str) -> String {
+    linfa_kernel_read_line(prompt, false)
+}
+
+/// Like [`input`], with the typed text hidden.
+pub fn input_password(prompt: &str) -> String {
+    linfa_kernel_read_line(prompt, true)
+}
+
+fn linfa_kernel_read_line(prompt: &str, password: bool) -> String {
+    use std::io::Write;
+    // evcxr answers these two request lines by asking the frontend, then writes the answer to
+    // this process's stdin.
+    let request = if password {
+        "EVCXR_INPUT_REQUEST_PASSWORD"
+    } else {
+        "EVCXR_INPUT_REQUEST"
+    };
+    linfa_kernel_write_line(&format!("{request}:{}", prompt.replace(':', " ")));
+    let _ = std::io::stdout().lock().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    line.trim_end_matches(['\n', '\r']).to_owned()
+}
+
+/// Clears the cell's output; with `wait`, only once new output arrives (no flicker).
+pub fn clear_output(wait: bool) {
+    linfa_kernel_write_line(&format!(
+        "\u{1e}LINFA clear {}",
+        if wait { "1" } else { "0" }
+    ));
+}
+
+fn linfa_kernel_emit(kind: &str, id: &str, bundle: &[(&str, &str)]) {
+    let mut line = format!("\u{1e}LINFA {kind} {id}");
+    for (mime, payload) in bundle {
+        line.push(' ');
+        line.push_str(mime);
+        line.push('=');
+        for byte in payload.as_bytes() {
+            line.push_str(&format!("{byte:02x}"));
+        }
+    }
+    linfa_kernel_write_line(&line);
+}
+
+fn linfa_kernel_write_line(line: &str) {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    // Whatever the cell printed without a newline goes out first, as its own text.
+    let _ = out.flush();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Keeps the cell's stdout moving: flushes it every few milliseconds, and on the relay's request
+/// (a byte on the flush FIFO) flushes and confirms, so output never trails the end of a cell.
+pub fn linfa_kernel_start_flusher() {
+    use std::io::{Read, Write};
+    let Ok(fifo_path) = std::env::var("LINFA_KERNEL_FLUSH_FIFO") else {
+        return;
+    };
+    let Ok(mut fifo) = std::fs::File::open(&fifo_path) else {
+        return;
+    };
+    std::thread::spawn(|| {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            let _ = std::io::stdout().lock().flush();
+        }
+    });
+    std::thread::spawn(move || {
+        let mut request = [0u8; 1];
+        while fifo.read_exact(&mut request).is_ok() {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            let _ = out.flush();
+            let _ = out.write_all(b"\x1eLINFA flushed\n");
+            let _ = out.flush();
+        }
+    });
+    linfa_kernel_write_line("\u{1e}LINFA flusher");
+}

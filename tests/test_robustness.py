@@ -1,0 +1,248 @@
+"""The kernel's robustness promises, tried with a real client and raw sockets.
+
+Bad input must be refused without losing the session: a forged signature is never executed,
+garbage frames and malformed content leave the kernel answering, a panic keeps earlier
+variables, an endless loop can be interrupted, a crashed evaluation process is replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import uuid
+
+import pytest
+import zmq
+from jupyter_client.session import Session
+
+from conftest import execute
+
+
+def connection(km) -> dict:
+    with open(km.connection_file) as f:
+        return json.load(f)
+
+
+def raw_shell(km) -> zmq.Socket:
+    info = connection(km)
+    socket = zmq.Context.instance().socket(zmq.DEALER)
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.setsockopt(zmq.IDENTITY, uuid.uuid4().hex.encode())
+    socket.connect(f"{info['transport']}://{info['ip']}:{info['shell_port']}")
+    return socket
+
+
+def signed(session: Session, msg_type: str, content: dict) -> list[bytes]:
+    message = session.msg(msg_type, content)
+    return session.serialize(message)
+
+
+def alive(kc) -> None:
+    result = execute(kc, "40 + 2")
+    assert result.status == "ok", result.reply
+    assert result.result_text() == "42"
+
+
+def test_a_forged_signature_is_never_executed(kernel):
+    km, kc = kernel
+    marker = os.path.join(tempfile.mkdtemp(), "forged-ran")
+    forger = Session(key=b"not-the-connection-key", signature_scheme="hmac-sha256")
+    socket = raw_shell(km)
+    code = f'std::fs::write("{marker}", "ran").unwrap();'
+    socket.send_multipart(signed(forger, "execute_request", {
+        "code": code, "silent": False, "store_history": True,
+        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+    }))
+    assert socket.poll(5000) == 0, "a forged request got an answer"
+    alive(kc)
+    assert not os.path.exists(marker), "the forged cell was executed"
+    socket.close()
+
+
+def test_an_unsigned_message_is_dropped(kernel):
+    km, kc = kernel
+    socket = raw_shell(km)
+    unsigned = Session(key=b"", signature_scheme="hmac-sha256")
+    socket.send_multipart(signed(unsigned, "kernel_info_request", {}))
+    assert socket.poll(3000) == 0
+    alive(kc)
+    socket.close()
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        [b"hello"],
+        [b"<IDS|MSG>"],
+        [b"<IDS|MSG>", b"sig", b"{"],
+        [b"<IDS|MSG>", b"", b"not json", b"{}", b"{}", b"{}"],
+        [b"\xff\xfe" * 1000],
+    ],
+    ids=["no-delimiter", "delimiter-only", "too-few-frames", "bad-json", "binary"],
+)
+def test_garbage_frames_leave_the_kernel_answering(kernel, frames):
+    km, kc = kernel
+    socket = raw_shell(km)
+    socket.send_multipart(frames)
+    assert socket.poll(1000) == 0
+    alive(kc)
+    socket.close()
+
+
+def test_signed_but_malformed_content_gets_an_error_reply(kernel):
+    km, kc = kernel
+    session = Session(key=connection(km)["key"].encode(), signature_scheme="hmac-sha256")
+    socket = raw_shell(km)
+    socket.send_multipart(signed(session, "execute_request", {"no_code_here": True}))
+    assert socket.poll(10000), "no reply to a malformed request"
+    _, reply = session.feed_identities(socket.recv_multipart())
+    reply = session.deserialize(reply)
+    assert reply["msg_type"] == "execute_reply"
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "InvalidMessage"
+    assert "code" in reply["content"]["evalue"]
+    alive(kc)
+    socket.close()
+
+
+def test_an_unknown_message_type_is_ignored(kernel):
+    km, kc = kernel
+    kc.shell_channel.send(kc.session.msg("teleport_request", {"where": "moon"}))
+    alive(kc)
+
+
+def test_a_panic_is_an_error_and_earlier_variables_survive(kc):
+    assert execute(kc, "let kept = 41;").status == "ok"
+    panicked = execute(kc, 'let lost = 1; panic!("model diverged");')
+    assert panicked.status == "error"
+    assert panicked.reply["content"]["ename"] == "panic"
+    assert panicked.reply["content"]["evalue"] == "model diverged"
+    errors = panicked.of_type("error")
+    assert len(errors) == 1 and errors[0]["content"]["evalue"] == "model diverged"
+    assert "panicked" not in panicked.stdout()
+    after = execute(kc, "kept + 1")
+    assert after.status == "ok" and after.result_text() == "42"
+
+
+def test_a_compile_error_points_at_the_cells_own_lines(kc):
+    failed = execute(kc, 'let a = 1;\nlet b: u8 = "two";')
+    assert failed.status == "error"
+    content = failed.reply["content"]
+    assert content["ename"] == "CompilationError"
+    assert content["evalue"] == "mismatched types"
+    traceback = "\n".join(content["traceback"])
+    assert "cell line 2" in traceback
+    assert 'let b: u8 = "two";' in traceback
+
+
+def test_interrupt_stops_an_endless_loop_and_the_kernel_answers_the_next_cell(kernel):
+    km, kc = kernel
+    msg_id = kc.execute("loop { std::hint::spin_loop(); }")
+    time.sleep(5)  # compiled and spinning
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=60)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "Interrupted"
+    alive(kc)
+
+
+def test_an_aborting_cell_restarts_the_evaluation_process(kc):
+    died = execute(kc, "std::process::abort();")
+    assert died.status == "error"
+    assert died.reply["content"]["ename"] == "EvaluationProcessDied"
+    assert "SIGABRT" in died.reply["content"]["evalue"]
+    alive(kc)
+
+
+def test_stdout_streams_while_the_cell_runs(kc):
+    run = execute(
+        kc,
+        'for i in 0..3 { println!("epoch {i}"); std::thread::sleep(std::time::Duration::from_millis(800)); }',
+    )
+    assert run.status == "ok"
+    streams = [m for m in run.of_type("stream") if m["content"]["name"] == "stdout"]
+    assert "".join(m["content"]["text"] for m in streams) == "epoch 0\nepoch 1\nepoch 2\n"
+    assert len(streams) >= 2, "all output arrived at once"
+    assert streams[-1]["received_at"] - streams[0]["received_at"] > 1.0
+
+
+def test_print_without_newline_shows_up_before_the_cell_ends(kc):
+    run = execute(
+        kc,
+        'print!("training"); std::thread::sleep(std::time::Duration::from_millis(1500)); print!(" done");',
+    )
+    assert run.status == "ok"
+    streams = [m for m in run.of_type("stream") if m["content"]["name"] == "stdout"]
+    assert "".join(m["content"]["text"] for m in streams) == "training done"
+    assert streams[0]["content"]["text"] == "training"
+    assert streams[-1]["received_at"] - streams[0]["received_at"] > 1.0
+
+
+def test_stdout_and_stderr_keep_their_order(kc):
+    run = execute(kc, 'println!("one"); eprintln!("two"); println!("three");')
+    texts = [(m["content"]["name"], m["content"]["text"]) for m in run.of_type("stream")]
+    assert texts == [("stdout", "one\n"), ("stderr", "two\n"), ("stdout", "three\n")]
+
+
+def test_updatable_display_is_updated_in_place(kc):
+    run = execute(
+        kc,
+        'let bar = display_updatable(&[("text/plain", "0%")]); bar.update(&[("text/plain", "100%")]);',
+    )
+    assert run.status == "ok"
+    shown = run.of_type("display_data")[0]
+    updated = run.of_type("update_display_data")[0]
+    display_id = shown["content"]["transient"]["display_id"]
+    assert updated["content"]["transient"]["display_id"] == display_id
+    assert updated["content"]["data"]["text/plain"] == "100%"
+
+
+def test_input_is_asked_of_the_frontend(kc):
+    msg_id = kc.execute('let name = input("Your name? "); println!("hello {name}");', allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=120)
+    assert request["msg_type"] == "input_request"
+    assert request["content"]["prompt"] == "Your name? "
+    assert request["parent_header"]["msg_id"] == msg_id
+    kc.input("Ada")
+    reply = kc.get_shell_msg(timeout=60)
+    assert reply["content"]["status"] == "ok"
+    assert execute(kc, 'println!("{name}");').stdout() == "Ada\n"
+
+
+def test_silent_executions_publish_nothing_and_keep_the_counter(kc):
+    before = execute(kc, "1").reply["content"]["execution_count"]
+    silent = execute(kc, 'println!("hidden"); 5', silent=True)
+    assert silent.outputs == []
+    assert silent.reply["content"]["execution_count"] == before
+    assert execute(kc, "2").reply["content"]["execution_count"] == before + 1
+
+
+def test_user_expressions_are_evaluated(kc):
+    run = execute(kc, "let epochs = 3;", user_expressions={"doubled": "epochs * 2", "broken": "nope"})
+    expressions = run.reply["content"]["user_expressions"]
+    assert expressions["doubled"]["status"] == "ok"
+    assert expressions["doubled"]["data"]["text/plain"] == "6"
+    assert expressions["broken"]["status"] == "error"
+
+
+def test_heartbeat_echoes_what_it_receives(kernel):
+    km, _ = kernel
+    info = connection(km)
+    socket = zmq.Context.instance().socket(zmq.REQ)
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.connect(f"{info['transport']}://{info['ip']}:{info['hb_port']}")
+    payload = uuid.uuid4().bytes
+    socket.send(payload)
+    assert socket.poll(5000)
+    assert socket.recv() == payload
+    socket.close()
+
+
+def test_comm_info_is_answered(kc):
+    kc.comm_info()
+    reply = kc.get_shell_msg(timeout=30)
+    assert reply["msg_type"] == "comm_info_reply"
+    assert reply["content"] == {"status": "ok", "comms": {}}
