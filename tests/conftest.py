@@ -77,7 +77,7 @@ def kernel():
     km, kc = start_kernel()
     yield km, kc
     kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    km.shutdown_kernel()
 
 
 @pytest.fixture(scope="module")

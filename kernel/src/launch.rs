@@ -16,6 +16,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::core::{Control, Outbox, Shell};
 use crate::interpreter::InterpreterHandle;
+use crate::interpreter::evcxr::{self, FlushFifo};
 use crate::wire::WireCodec;
 
 /// Runs the kernel until it is shut down.
@@ -42,7 +43,10 @@ pub fn launch(connection_file: &Path) -> anyhow::Result<()> {
 }
 
 async fn serve(info: ConnectionInfo, codec: WireCodec) -> anyhow::Result<()> {
-    let interpreter = InterpreterHandle::spawn(crate::interpreter::evcxr::start);
+    // Kept here, not on the interpreter thread, so it is removed however that thread ends.
+    let flush_fifo = FlushFifo::create().context("cannot create the output flush FIFO")?;
+    let fifo_path = flush_fifo.path().to_owned();
+    let interpreter = InterpreterHandle::spawn(move || evcxr::start(&fifo_path));
     let (incoming, outgoing) = crate::transport::serve(&info, codec).await?;
     let outbox = Outbox::new(outgoing);
     let cancelled = Arc::new(AtomicBool::new(false));
@@ -80,8 +84,12 @@ async fn serve(info: ConnectionInfo, codec: WireCodec) -> anyhow::Result<()> {
             }
         }
     }
-    // Give the shutdown reply a moment to leave before the sockets close.
+    // Let the shutdown reply leave while evcxr cleans up, then close the sockets.
+    let worker = interpreter.clone();
+    let cleanup = tokio::task::spawn_blocking(move || worker.stop(Duration::from_secs(5)));
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = cleanup.await;
+    drop(flush_fifo);
     tracing::info!("kernel shut down");
     Ok(())
 }

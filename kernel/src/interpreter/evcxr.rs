@@ -11,7 +11,7 @@
 //! - interrupting kills the evaluation process (compiled Rust cannot be stopped politely);
 //!   evcxr starts a new one and the prelude's flusher is started again.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -44,14 +44,13 @@ Interrupt stops a running cell by restarting the evaluation process: variables a
 evcxr commands:
 ";
 
-/// Starts evcxr with the prelude evaluated; runs on the interpreter thread.
-pub fn start() -> Result<Box<dyn Interpreter>, String> {
-    let flush_fifo =
-        FlushFifo::create().map_err(|e| format!("cannot create the flush FIFO: {e}"))?;
+/// Starts evcxr with the prelude evaluated; runs on the interpreter thread. `flush_fifo` is
+/// the path of a [`FlushFifo`], which the caller keeps (and removes) whatever happens here.
+pub fn start(flush_fifo: &Path) -> Result<Box<dyn Interpreter>, String> {
     let executable =
         std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
     let mut command = Command::new(executable);
-    command.env(prelude::FLUSH_FIFO_ENV, &flush_fifo.path);
+    command.env(prelude::FLUSH_FIFO_ENV, flush_fifo);
     let (eval_context, outputs) =
         EvalContext::with_subprocess_command(command).map_err(|e| e.to_string())?;
     let context = CommandContext::with_eval_context(eval_context);
@@ -63,7 +62,6 @@ pub fn start() -> Result<Box<dyn Interpreter>, String> {
         }),
         context,
         pump: OutputPump::start(outputs),
-        _flush_fifo: flush_fifo,
     };
     interpreter
         .run_quietly(prelude::SOURCE)
@@ -79,7 +77,6 @@ struct EvcxrInterpreter {
     context: CommandContext,
     pump: OutputPump,
     interrupter: Arc<EvcxrInterrupter>,
-    _flush_fifo: FlushFifo,
 }
 
 impl EvcxrInterpreter {
@@ -484,8 +481,11 @@ impl PumpState {
             } else if let Some(capture) = &mut self.capture {
                 if bare.starts_with("note: ") || bare.starts_with("stack backtrace:") {
                     self.in_backtrace = true;
-                } else if !self.in_backtrace && !(capture.message.is_empty() && bare.is_empty()) {
-                    capture.message.push(bare.to_owned());
+                } else {
+                    let leading_blank = capture.message.is_empty() && bare.is_empty();
+                    if !self.in_backtrace && !leading_blank {
+                        capture.message.push(bare.to_owned());
+                    }
                 }
             } else {
                 passthrough.push_str(line);
@@ -501,12 +501,13 @@ impl PumpState {
 }
 
 /// The FIFO the relay uses to ask the cell-side flusher for a flush; removed on drop.
-struct FlushFifo {
+#[derive(Debug)]
+pub struct FlushFifo {
     path: PathBuf,
 }
 
 impl FlushFifo {
-    fn create() -> std::io::Result<Self> {
+    pub fn create() -> std::io::Result<Self> {
         let path = std::env::temp_dir().join(format!(
             "linfa-kernel-{}-{}.fifo",
             std::process::id(),
@@ -520,6 +521,10 @@ impl FlushFifo {
             0,
         )?;
         Ok(Self { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 

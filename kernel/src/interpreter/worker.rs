@@ -19,7 +19,16 @@ use super::{
 #[error("the Rust evaluator is not running: {0}")]
 pub struct WorkerGone(pub String);
 
-type Job = Box<dyn FnOnce(&mut dyn Interpreter) + Send>;
+/// A question for the interpreter, answered on its thread.
+type Task = Box<dyn FnOnce(&mut dyn Interpreter) + Send>;
+
+/// What the worker thread is asked to do.
+enum Job {
+    Run(Task),
+    /// Drop the interpreter (evcxr removes its build directory and ends the evaluation
+    /// process) and end the thread.
+    Stop,
+}
 
 /// The core's side of the worker: cheap to clone.
 #[derive(Clone)]
@@ -27,6 +36,7 @@ pub struct InterpreterHandle {
     jobs: crossbeam_channel::Sender<Job>,
     interrupter: Arc<OnceLock<Arc<dyn Interrupt>>>,
     startup_error: Arc<OnceLock<String>>,
+    stopped: crossbeam_channel::Receiver<()>,
 }
 
 impl std::fmt::Debug for InterpreterHandle {
@@ -45,16 +55,20 @@ impl InterpreterHandle {
         F: FnOnce() -> Result<Box<dyn Interpreter>, String> + Send + 'static,
     {
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        let (stopping, stopped) = crossbeam_channel::bounded::<()>(0);
         let interrupter = Arc::new(OnceLock::new());
         let startup_error = Arc::new(OnceLock::new());
         let handle = Self {
             jobs,
             interrupter: interrupter.clone(),
             startup_error: startup_error.clone(),
+            stopped,
         };
         std::thread::Builder::new()
             .name("interpreter".to_owned())
             .spawn(move || {
+                // Dropped when this thread ends, which wakes whoever waits in `stop`.
+                let _stopping = stopping;
                 let mut interpreter = match build() {
                     Ok(interpreter) => interpreter,
                     Err(message) => {
@@ -65,7 +79,10 @@ impl InterpreterHandle {
                 };
                 let _ = interrupter.set(interpreter.interrupter());
                 for job in queue {
-                    job(interpreter.as_mut());
+                    match job {
+                        Job::Run(job) => job(interpreter.as_mut()),
+                        Job::Stop => break,
+                    }
                 }
             })
             .expect("the OS can start a thread");
@@ -77,9 +94,9 @@ impl InterpreterHandle {
         job: impl FnOnce(&mut dyn Interpreter) -> T + Send + 'static,
     ) -> Result<T, WorkerGone> {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |interpreter| {
+        let job = Job::Run(Box::new(move |interpreter| {
             let _ = answer.send(job(interpreter));
-        });
+        }));
         let gone = || {
             WorkerGone(
                 self.startup_error
@@ -123,6 +140,15 @@ impl InterpreterHandle {
     /// Answered without waiting for the worker: completeness is a property of the text alone.
     pub fn is_complete(&self, code: &str) -> Completeness {
         super::completeness::classify(code)
+    }
+
+    /// Interrupts the running cell, then lets the worker drop the interpreter so evcxr cleans
+    /// up its build directory and evaluation process; waits at most `timeout` for that.
+    pub fn stop(&self, timeout: std::time::Duration) {
+        self.interrupt();
+        if self.jobs.send(Job::Stop).is_ok() {
+            let _ = self.stopped.recv_timeout(timeout);
+        }
     }
 
     /// Interrupts the running cell; a no-op while the interpreter is still starting.

@@ -1,0 +1,302 @@
+//! The model card: what a person (and the Hugging Face Hub) reads first.
+//!
+//! It is generated from the manifest so it can never disagree with it: YAML
+//! front matter in the shape the Hub expects of a model README (license,
+//! library_name, tags, datasets, metrics), then a human part. The card is one
+//! of the artifact's hashed files, so it is rendered from every manifest field
+//! except the file table, the artifact digest and the export time. The
+//! toolchain stays in the manifest only, so the card's bytes do not change
+//! with a compiler update.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::manifest::{Manifest, Risks};
+
+const NOT_STATED: &str = "_Not stated by the exporter._";
+
+/// Renders the model card for `manifest`.
+pub fn render(manifest: &Manifest) -> String {
+    let card = &manifest.card;
+    let mut out = String::new();
+
+    // Front matter. Every scalar is written as a JSON string, which is also a
+    // valid YAML double-quoted scalar, so no user text can break the YAML.
+    let q = |s: &str| serde_json::to_string(s).expect("strings always serialize");
+    out.push_str("---\n");
+    let license = card.license.as_deref().unwrap_or("other");
+    let _ = writeln!(out, "license: {}", q(license));
+    out.push_str("library_name: \"linfa\"\n");
+    let mut tags = vec![
+        "linfa".to_owned(),
+        "rust".to_owned(),
+        manifest.model.crate_name.clone(),
+        short_type(&manifest.model.model_type).to_owned(),
+    ];
+    for tag in &card.tags {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    out.push_str("tags:\n");
+    for tag in &tags {
+        let _ = writeln!(out, "- {}", q(tag));
+    }
+    if let Some(name) = manifest.data.as_ref().and_then(|d| d.name.as_deref()) {
+        let _ = writeln!(out, "datasets:\n- {}", q(name));
+    }
+    if !manifest.metrics.is_empty() {
+        out.push_str("metrics:\n");
+        for name in manifest.metrics.keys() {
+            let _ = writeln!(out, "- {}", q(name));
+        }
+    }
+    out.push_str("---\n\n");
+
+    let _ = writeln!(out, "# {}\n", one_line(&card.name));
+    let _ = writeln!(
+        out,
+        "{}\n",
+        card.description.as_deref().unwrap_or(NOT_STATED)
+    );
+
+    out.push_str("## Model details\n\n");
+    out.push_str("| | |\n|---|---|\n");
+    let mut row = |k: &str, v: &str| {
+        let _ = writeln!(out, "| {k} | {} |", cell(v));
+    };
+    row("Model type", &format!("`{}`", manifest.model.full_type()));
+    row(
+        "Crate",
+        &format!(
+            "{} {}",
+            manifest.model.crate_name, manifest.model.crate_version
+        ),
+    );
+    let authors = card.authors.join(", ");
+    row(
+        "Authors",
+        if authors.is_empty() {
+            "not stated"
+        } else {
+            &authors
+        },
+    );
+    row("License", license);
+    row(
+        "Artifact format",
+        &format!("linfa-export v{}", manifest.format_version),
+    );
+    out.push('\n');
+
+    section(&mut out, "Intended use", card.intended_use.as_deref());
+    section(&mut out, "Limitations", card.limitations.as_deref());
+
+    out.push_str("## Training data\n\n");
+    match &manifest.data {
+        None => out.push_str("_No data fingerprint was recorded._\n\n"),
+        Some(data) => {
+            let _ = writeln!(
+                out,
+                "- Name: {}",
+                data.name.as_deref().unwrap_or("not stated")
+            );
+            let _ = writeln!(
+                out,
+                "- Source: {}",
+                data.source.as_deref().unwrap_or("not stated")
+            );
+            let fp = |f: &crate::ArrayFingerprint| {
+                format!(
+                    "shape {:?} of `{}`, sha256 `{}`",
+                    f.shape, f.element_type, f.sha256
+                )
+            };
+            let _ = writeln!(out, "- Records: {}", fp(&data.records));
+            if let Some(t) = &data.targets {
+                let _ = writeln!(out, "- Targets: {}", fp(t));
+            }
+            out.push('\n');
+        }
+    }
+
+    out.push_str("## Reproducibility\n\n");
+    match &manifest.provenance {
+        None => out.push_str("_No seed or session history was recorded._\n\n"),
+        Some(p) => {
+            let seed = p.seed.map_or("not recorded".to_owned(), |s| s.to_string());
+            let _ = writeln!(out, "- Seed: {seed}");
+            let _ = writeln!(out, "- Executed cells recorded: {}", p.cells.len());
+            if let Some(k) = &p.kernel {
+                let _ = writeln!(out, "- Kernel: {} {}", k.name, k.version);
+            }
+            if p.non_reproducible {
+                let _ = writeln!(
+                    out,
+                    "- **Not reproducible**: {}",
+                    p.non_reproducible_reason
+                        .as_deref()
+                        .unwrap_or("no reason given")
+                );
+            } else {
+                out.push_str("- No non-reproducible step was recorded.\n");
+            }
+            out.push('\n');
+        }
+    }
+
+    if let Some(h) = &manifest.hyperparameters {
+        out.push_str("## Hyper-parameters\n\n| name | value |\n|---|---|\n");
+        for (k, v) in hyperparameter_lines(h) {
+            let _ = writeln!(out, "| {} | {} |", cell(&k), cell(&v));
+        }
+        out.push('\n');
+    }
+
+    out.push_str("## Evaluation\n\n");
+    if manifest.metrics.is_empty() {
+        out.push_str("_No metrics were given._\n\n");
+    } else {
+        out.push_str("| metric | value |\n|---|---|\n");
+        for (k, v) in &manifest.metrics {
+            let _ = writeln!(out, "| {} | {v} |", cell(k));
+        }
+        out.push('\n');
+    }
+
+    risks(&mut out, &card.risks);
+
+    out.push_str("## Verifying this artifact\n\n");
+    out.push_str(
+        "Every file is listed with its size and sha256 in `manifest.json`. \
+         Run `linfa-export verify <folder>` before use; loading with \
+         `linfa_export::load` re-checks everything and refuses a modified artifact.\n",
+    );
+    out
+}
+
+fn risks(out: &mut String, risks: &Risks) {
+    out.push_str("## Risks\n\n");
+    let _ = writeln!(
+        out,
+        "- **Bias across groups**: {}",
+        risks.bias.as_deref().unwrap_or(NOT_STATED)
+    );
+    let _ = writeln!(
+        out,
+        "- **Private data**: {}",
+        risks.private_data.as_deref().unwrap_or(NOT_STATED)
+    );
+    let _ = writeln!(
+        out,
+        "- **Environment limits**: {}",
+        risks.environment.as_deref().unwrap_or(NOT_STATED)
+    );
+    for other in &risks.other {
+        let _ = writeln!(out, "- {other}");
+    }
+    out.push('\n');
+}
+
+fn section(out: &mut String, title: &str, body: Option<&str>) {
+    let _ = writeln!(out, "## {title}\n\n{}\n", body.unwrap_or(NOT_STATED));
+}
+
+/// The hyper-parameters of a manifest as an object, for display.
+fn hyperparameter_lines(value: &Value) -> Vec<(String, String)> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect(),
+        other => vec![("value".to_owned(), other.to_string())],
+    }
+}
+
+fn short_type(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Makes text safe inside a Markdown table cell.
+fn cell(s: &str) -> String {
+    one_line(s).replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{CardFields, ModelInfo, Toolchain};
+
+    fn manifest(card: CardFields) -> Manifest {
+        Manifest {
+            format_version: 1,
+            artifact_sha256: String::new(),
+            exported_at: None,
+            model: ModelInfo {
+                model_type: "linfa_svm::Svm".to_owned(),
+                type_params: vec!["f64".to_owned(), "bool".to_owned()],
+                crate_name: "linfa-svm".to_owned(),
+                crate_version: "0.8.1".to_owned(),
+            },
+            files: Default::default(),
+            data: None,
+            provenance: None,
+            hyperparameters: None,
+            metrics: [("accuracy: top-1".to_owned(), 0.5)].into(),
+            toolchain: Toolchain {
+                rustc: "rustc".to_owned(),
+                target: "t".to_owned(),
+                linfa_export: "0".to_owned(),
+            },
+            crates: Default::default(),
+            card,
+        }
+    }
+
+    #[test]
+    fn hostile_text_cannot_break_the_front_matter() {
+        let card = CardFields {
+            name: "evil\n---\nlicense: stolen".to_owned(),
+            license: Some("mit\"\nlibrary_name: x".to_owned()),
+            tags: vec!["a: b".to_owned(), "- c".to_owned(), "linfa".to_owned()],
+            ..CardFields::default()
+        };
+        let text = render(&manifest(card));
+        let front: Vec<&str> = text.split("---\n").nth(1).unwrap().lines().collect();
+        assert_eq!(
+            front,
+            [
+                r#"license: "mit\"\nlibrary_name: x""#,
+                r#"library_name: "linfa""#,
+                "tags:",
+                r#"- "linfa""#,
+                r#"- "rust""#,
+                r#"- "linfa-svm""#,
+                r#"- "Svm""#,
+                r#"- "a: b""#,
+                r#"- "- c""#,
+                "metrics:",
+                r#"- "accuracy: top-1""#,
+            ]
+        );
+        // The title stays on one line.
+        assert!(text.contains("\n# evil --- license: stolen\n"), "{text}");
+    }
+
+    #[test]
+    fn missing_statements_are_called_out() {
+        let text = render(&manifest(CardFields {
+            name: "m".to_owned(),
+            ..CardFields::default()
+        }));
+        assert!(text.contains("license: \"other\""));
+        assert!(text.contains("- **Bias across groups**: _Not stated by the exporter._"));
+        assert!(text.contains("_No data fingerprint was recorded._"));
+        assert!(text.contains("| Model type | `linfa_svm::Svm<f64, bool>` |"));
+    }
+}

@@ -1,0 +1,202 @@
+//! Errors, split by the moment they happen.
+//!
+//! A caller reacts differently to "my export options are wrong" (fix the
+//! call), "writing the artifact failed" (disk, permissions, a model that does
+//! not encode) and "this folder is not what its manifest says" (do not trust
+//! it). Each gets its own enum, and every verification variant names the file
+//! it is about and, where there are two, both digests, so a person reading one
+//! line knows what to look at and what to do.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Export options that cannot produce a valid artifact (see
+/// [`ExportParams::check`](crate::ExportParams::check)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamsError {
+    #[error("the model card needs a name: pass a non-empty name to ExportParams::new")]
+    EmptyName,
+    #[error("a metric has an empty name: give every metric a name such as \"accuracy\"")]
+    EmptyMetricName,
+    #[error(
+        "metric `{name}` is {value}: metrics must be finite numbers (JSON cannot store NaN or infinity)"
+    )]
+    NonFiniteMetric { name: String, value: f64 },
+    #[error("attachment name `{name}` is not usable: {reason}")]
+    BadAttachmentName { name: String, reason: String },
+    #[error("attachment `{name}` is given twice: each file name may appear once")]
+    DuplicateAttachment { name: String },
+    #[error(
+        "provenance cell digest #{index} (`{digest}`) is not a sha256 digest: expected 64 lowercase hex characters"
+    )]
+    BadCellDigest { index: usize, digest: String },
+    #[error(
+        "provenance is marked non-reproducible without a reason: say why (e.g. \"unseeded RNG in cell 3\")"
+    )]
+    MissingNonReproducibleReason,
+    #[error("the data fingerprint's {which} digest `{digest}` is not a sha256 digest")]
+    BadDataDigest { which: &'static str, digest: String },
+}
+
+/// Writing an artifact failed; the target folder was not created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    #[error(
+        "{path} already exists: choose another folder or set ExportParams::overwrite(true) to replace it"
+    )]
+    TargetExists { path: PathBuf },
+    #[error("{path} has no parent folder to hold the artifact: give a path such as ./models/iris")]
+    NoParent { path: PathBuf },
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("could not encode the model as {file}: {reason}")]
+    Encode { file: String, reason: String },
+    #[error(
+        "the model does not survive a round trip through {file} ({reason}); it cannot be exported faithfully"
+    )]
+    NotRoundTrip { file: String, reason: String },
+    #[error(
+        "attachment `{file}` changed while it was copied (expected {expected} bytes, copied {actual}); retry when it is stable"
+    )]
+    AttachmentChanged {
+        file: String,
+        expected: u64,
+        actual: u64,
+    },
+}
+
+/// One reason an artifact folder does not verify, or cannot be loaded.
+///
+/// `file` fields are paths relative to the artifact folder (or the folder
+/// itself for [`VerifyError::ManifestMissing`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error(
+        "{dir}: no manifest.json; this is not a linfa-export artifact, or its export never finished"
+    )]
+    ManifestMissing { dir: PathBuf },
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "{file}: {size} bytes is larger than the {limit}-byte limit for a manifest; refusing to read it"
+    )]
+    ManifestTooLarge { file: String, size: u64, limit: u64 },
+    #[error("{file}: not a valid manifest: {reason}")]
+    ManifestInvalid { file: String, reason: String },
+    #[error(
+        "{file}: format version {found} is not supported (this build reads version {supported}); use a linfa-export that supports it"
+    )]
+    UnknownFormatVersion {
+        file: String,
+        found: String,
+        supported: u32,
+    },
+    #[error(
+        "{file}: not in canonical form (it was edited or written by another tool); re-export the model"
+    )]
+    ManifestNotCanonical { file: String },
+    #[error(
+        "{file}: artifact digest mismatch: manifest says sha256 {expected}, its content hashes to {actual}; the manifest was edited"
+    )]
+    ManifestDigestMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{file}: path leaves the artifact folder or is malformed ({reason}); refusing it")]
+    UnsafePath { file: String, reason: String },
+    #[error(
+        "{file}: declared size {declared} bytes exceeds the {limit}-byte limit; refusing to read it (raise VerifyOptions::max_file_size if this is expected)"
+    )]
+    DeclaredSizeTooLarge {
+        file: String,
+        declared: u64,
+        limit: u64,
+    },
+    #[error("{file}: is a symbolic link; artifacts must hold regular files only")]
+    Symlink { file: String },
+    #[error("{file}: is not a regular file")]
+    NotAFile { file: String },
+    #[error("{file}: missing (manifest expects sha256 {expected}); the artifact is incomplete")]
+    MissingFile { file: String, expected: String },
+    #[error("{file}: not listed in manifest.json; remove it or re-export the artifact")]
+    UnexpectedFile { file: String },
+    #[error(
+        "{file}: size mismatch: manifest says {declared} bytes, found {actual}; the file was truncated, extended or replaced"
+    )]
+    SizeMismatch {
+        file: String,
+        declared: u64,
+        actual: u64,
+    },
+    #[error(
+        "{file}: sha256 mismatch: manifest says {expected}, file hashes to {actual}; the file was modified"
+    )]
+    DigestMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "{file}: holds a `{found}` but `{expected}` was requested; load it with the matching model type"
+    )]
+    ModelTypeMismatch {
+        file: String,
+        expected: String,
+        found: String,
+    },
+    #[error(
+        "{file}: model written by {crate_name} {artifact_version}, but this build uses {crate_name} {built_version} whose model format is not compatible; load it with a build that uses {crate_name} {artifact_version}"
+    )]
+    IncompatibleCrateVersion {
+        file: String,
+        crate_name: String,
+        artifact_version: String,
+        built_version: String,
+    },
+    #[error("{file}: no model file is listed (model.json or model.cbor)")]
+    NoModelFile { file: String },
+    #[error("{file}: verified, but does not decode as the requested model: {reason}")]
+    Decode { file: String, reason: String },
+}
+
+impl VerifyError {
+    /// The file (relative to the artifact folder) this problem is about.
+    pub fn file(&self) -> String {
+        match self {
+            Self::ManifestMissing { dir } => dir.display().to_string(),
+            Self::Io { file, .. }
+            | Self::ManifestTooLarge { file, .. }
+            | Self::ManifestInvalid { file, .. }
+            | Self::UnknownFormatVersion { file, .. }
+            | Self::ManifestNotCanonical { file }
+            | Self::ManifestDigestMismatch { file, .. }
+            | Self::UnsafePath { file, .. }
+            | Self::DeclaredSizeTooLarge { file, .. }
+            | Self::Symlink { file }
+            | Self::NotAFile { file }
+            | Self::MissingFile { file, .. }
+            | Self::UnexpectedFile { file }
+            | Self::SizeMismatch { file, .. }
+            | Self::DigestMismatch { file, .. }
+            | Self::ModelTypeMismatch { file, .. }
+            | Self::IncompatibleCrateVersion { file, .. }
+            | Self::NoModelFile { file }
+            | Self::Decode { file, .. } => file.clone(),
+        }
+    }
+}

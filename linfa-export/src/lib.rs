@@ -1,0 +1,92 @@
+//! Export fitted [linfa](https://docs.rs/linfa) models into verifiable,
+//! reproducible artifact folders, and load them back only when they verify.
+//!
+//! An artifact folder holds:
+//!
+//! - `model.json`: the model as canonical JSON (sorted keys, floats that
+//!   round-trip exactly: the same model always gives the same bytes);
+//! - `model.cbor`: the same canonical tree as CBOR, smaller (optional);
+//! - `MODEL_CARD.md`: a Hugging Face style model card generated from the manifest;
+//! - attachments the caller chose (optional);
+//! - `manifest.json`: format version, model type and crate versions, sha256
+//!   and size of every file, training-data fingerprint, seed and session
+//!   provenance, hyper-parameters, metrics, toolchain, and one artifact
+//!   digest over all of it except the export time.
+//!
+//! ```
+//! use linfa::prelude::*;
+//! use linfa_export::{DataFingerprint, ExportParams, load, verify};
+//! use linfa_trees::DecisionTree;
+//!
+//! let data = linfa::Dataset::new(
+//!     ndarray::array![[1.0, 2.0], [1.5, 1.8], [5.0, 8.0], [6.0, 9.0]],
+//!     ndarray::array![0usize, 0, 1, 1],
+//! );
+//! let tree = DecisionTree::params().fit(&data).unwrap();
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let target = dir.path().join("tree");
+//! let report = ExportParams::new("toy tree")
+//!     .description("Separates two blobs.")
+//!     .data(DataFingerprint::from_dataset(&data).with_name("toy"))
+//!     .metric("train_accuracy", 1.0)
+//!     .seed(42)
+//!     .check()
+//!     .unwrap()
+//!     .export(&tree, &target)
+//!     .unwrap();
+//!
+//! assert!(verify(&target).is_ok());
+//! let loaded = load::<DecisionTree<f64, usize>>(&target).unwrap();
+//! assert_eq!(loaded.model.predict(&data.records), tree.predict(&data.records));
+//! assert_eq!(loaded.manifest.artifact_sha256, report.digest());
+//! ```
+//!
+//! # Models that cannot be exported
+//!
+//! linfa 0.8.1 cannot serialize RandomForest/bagging ensembles, AdaBoost or
+//! BernoulliNb. Rather than writing something that would not load, the
+//! library refuses them at compile time: [`ExportableModel`] is implemented
+//! only for the serializable fitted models, and its compiler message says
+//! that the model type cannot be exported and why.
+//!
+//! # Verification
+//!
+//! [`verify`] and [`load`] re-hash every file (streaming, in parallel) and
+//! refuse missing, unexpected, resized, modified or symlinked files, paths
+//! that leave the folder, absurd declared sizes, an edited or non-canonical
+//! manifest, an unknown format version; [`load`] also refuses another model
+//! type or a model written by an incompatible version of its crate.
+
+mod artifact;
+mod build_info;
+mod card;
+mod diff;
+mod encode;
+mod error;
+mod fingerprint;
+mod hashing;
+mod manifest;
+mod model;
+mod params;
+mod verify;
+
+pub use artifact::{
+    ExportReport, Loaded, Prepared, PreparedFile, export, load, load_with, prepare,
+};
+pub use build_info::{
+    LINFA_EXPORT_VERSION, RUSTC_VERSION, TARGET, format_compatible, locked_crates, locked_version,
+};
+pub use card::render as render_card;
+pub use diff::{Difference, diff};
+pub use error::{ExportError, ParamsError, VerifyError};
+pub use fingerprint::{ArrayFingerprint, CanonicalElement, DataFingerprint};
+pub use hashing::{HASH_BUFFER_SIZE, is_sha256_hex, sha256_hex};
+pub use manifest::{
+    CardFields, FORMAT_VERSION, FileEntry, FileRole, KernelInfo, MANIFEST_FILE, MODEL_CARD_FILE,
+    MODEL_CBOR_FILE, MODEL_JSON_FILE, Manifest, ModelInfo, Provenance, Risks, Toolchain,
+    check_relative_path,
+};
+pub use model::{ExportableModel, TypeTag};
+pub use params::{ExportParams, Timestamp, ValidExportParams};
+pub use verify::{VerifyOptions, VerifyReport, verify, verify_with};

@@ -1,0 +1,387 @@
+//! The manifest: the one file that says what an artifact is.
+//!
+//! It is a versioned serde struct written as pretty JSON in struct-field order
+//! with `BTreeMap`s for every map, so the same inputs always give the same
+//! bytes. Readers demand exactly that canonical form and a matching artifact
+//! digest, which turns "someone edited the manifest" into an error instead of
+//! a silently different model. The digest covers everything except the export
+//! time (and itself), so two identical trainings share one identity.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::VerifyError;
+use crate::fingerprint::DataFingerprint;
+use crate::hashing::{is_sha256_hex, sha256_hex};
+
+/// Manifest format version written and read by this build.
+pub const FORMAT_VERSION: u32 = 1;
+/// Name of the manifest inside an artifact folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Canonical JSON encoding of the model.
+pub const MODEL_JSON_FILE: &str = "model.json";
+/// Compact binary (CBOR) encoding of the model.
+pub const MODEL_CBOR_FILE: &str = "model.cbor";
+/// Hugging Face style model card.
+pub const MODEL_CARD_FILE: &str = "MODEL_CARD.md";
+
+/// Names an attachment may not take.
+pub const RESERVED_FILES: &[&str] = &[
+    MANIFEST_FILE,
+    MODEL_JSON_FILE,
+    MODEL_CBOR_FILE,
+    MODEL_CARD_FILE,
+];
+
+/// Everything recorded about one exported model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub format_version: u32,
+    /// SHA-256 of the canonical manifest without this field and `exported_at`.
+    pub artifact_sha256: String,
+    /// RFC 3339 UTC time of export; informational, outside the digest.
+    pub exported_at: Option<String>,
+    /// What model this is and which crate wrote it.
+    pub model: ModelInfo,
+    /// Every file of the artifact except the manifest, by relative path.
+    pub files: BTreeMap<String, FileEntry>,
+    /// Fingerprint of the training data, when given.
+    pub data: Option<DataFingerprint>,
+    /// Seed and session history, when known.
+    pub provenance: Option<Provenance>,
+    /// Hyper-parameters, given by the caller or derived from the model.
+    pub hyperparameters: Option<Value>,
+    /// Evaluation metrics given by the caller.
+    pub metrics: BTreeMap<String, f64>,
+    /// Compiler and target that built the exporter.
+    pub toolchain: Toolchain,
+    /// Versions of linfa crates, ndarray and serde the exporter was built with.
+    pub crates: BTreeMap<String, String>,
+    /// Human fields of the model card.
+    pub card: CardFields,
+}
+
+/// The exported model's type and origin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelInfo {
+    /// Path of the type, e.g. `linfa_clustering::KMeans`.
+    pub model_type: String,
+    /// Its generic parameters, e.g. `["f64", "L2Dist"]`.
+    pub type_params: Vec<String>,
+    /// Crate that defines the type, e.g. `linfa-clustering`.
+    pub crate_name: String,
+    /// That crate's version in the exporting build.
+    pub crate_version: String,
+}
+
+impl ModelInfo {
+    /// `model_type<type_params…>`, e.g. `linfa_clustering::KMeans<f64, L2Dist>`.
+    pub fn full_type(&self) -> String {
+        if self.type_params.is_empty() {
+            self.model_type.clone()
+        } else {
+            format!("{}<{}>", self.model_type, self.type_params.join(", "))
+        }
+    }
+}
+
+/// What a file of the artifact holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileRole {
+    /// The model as canonical JSON.
+    ModelJson,
+    /// The model as CBOR.
+    ModelCbor,
+    /// The model card.
+    ModelCard,
+    /// A file the caller attached (data sample, plot, notebook…).
+    Attachment,
+}
+
+impl FileRole {
+    /// The name used in the manifest, e.g. `model_json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ModelJson => "model_json",
+            Self::ModelCbor => "model_cbor",
+            Self::ModelCard => "model_card",
+            Self::Attachment => "attachment",
+        }
+    }
+}
+
+impl std::fmt::Display for FileRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Size and digest of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// What the file holds.
+    pub role: FileRole,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+/// How the model came to be, as far as the session knows.
+///
+/// The notebook kernel fills this in; every field is optional so partial
+/// knowledge fits without a format change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// Seed of the generator used for training.
+    pub seed: Option<u64>,
+    /// SHA-256 of the source of every executed cell, in execution order.
+    pub cells: Vec<String>,
+    /// Set when the session did something that cannot be replayed.
+    pub non_reproducible: bool,
+    /// Why, when `non_reproducible` is set.
+    pub non_reproducible_reason: Option<String>,
+    /// The kernel that ran the session.
+    pub kernel: Option<KernelInfo>,
+}
+
+impl Provenance {
+    /// Appends the SHA-256 of an executed cell's source, in execution order.
+    pub fn record_cell(&mut self, source: &str) {
+        self.cells.push(sha256_hex(source.as_bytes()));
+    }
+
+    /// Marks the session as not reproducible, keeping the first reason given.
+    pub fn mark_non_reproducible(&mut self, reason: impl Into<String>) {
+        if !self.non_reproducible {
+            self.non_reproducible = true;
+            self.non_reproducible_reason = Some(reason.into());
+        }
+    }
+}
+
+/// Name and version of a notebook kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// The toolchain that built the exporter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toolchain {
+    /// `rustc -V` output.
+    pub rustc: String,
+    /// Target triple.
+    pub target: String,
+    /// linfa-export version.
+    pub linfa_export: String,
+}
+
+/// Human fields of the model card.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub intended_use: Option<String>,
+    pub limitations: Option<String>,
+    /// SPDX identifier or a Hugging Face license id, e.g. `mit`.
+    pub license: Option<String>,
+    pub authors: Vec<String>,
+    /// Extra tags for the card's front matter.
+    pub tags: Vec<String>,
+    pub risks: Risks,
+}
+
+/// Risks the exporter states about the model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Risks {
+    /// How predictions may differ across groups of people or inputs.
+    pub bias: Option<String>,
+    /// Whether the training data held personal or confidential data.
+    pub private_data: Option<String>,
+    /// Limits of the environment it was trained in (data range, hardware…).
+    pub environment: Option<String>,
+    /// Anything else.
+    pub other: Vec<String>,
+}
+
+impl Manifest {
+    /// The manifest as written to disk: pretty JSON with a trailing newline.
+    pub fn to_pretty_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self)
+            .expect("a manifest holds only strings, integers, finite floats and maps");
+        text.push('\n');
+        text
+    }
+
+    /// SHA-256 over the canonical manifest: compact JSON with sorted keys,
+    /// without `artifact_sha256` and `exported_at`.
+    pub fn compute_digest(&self) -> String {
+        let mut value = serde_json::to_value(self)
+            .expect("a manifest holds only strings, integers, finite floats and maps");
+        if let Value::Object(map) = &mut value {
+            map.remove("artifact_sha256");
+            map.remove("exported_at");
+        }
+        let bytes = serde_json::to_vec(&value).expect("a JSON value always serializes");
+        sha256_hex(&bytes)
+    }
+
+    /// Sets `artifact_sha256` from the current content.
+    pub fn seal(&mut self) {
+        self.artifact_sha256 = self.compute_digest();
+    }
+
+    /// Parses and checks a manifest read from disk: supported version, known
+    /// fields only, matching artifact digest, canonical bytes.
+    pub fn parse(bytes: &[u8]) -> Result<Self, VerifyError> {
+        let invalid = |reason: String| VerifyError::ManifestInvalid {
+            file: MANIFEST_FILE.to_owned(),
+            reason,
+        };
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| invalid(format!("not JSON: {e}")))?;
+        let Value::Object(map) = &value else {
+            return Err(invalid("the top level is not a JSON object".to_owned()));
+        };
+        match map.get("format_version") {
+            None => return Err(invalid("no `format_version` field".to_owned())),
+            Some(Value::Number(n)) if n.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            Some(other) => {
+                return Err(VerifyError::UnknownFormatVersion {
+                    file: MANIFEST_FILE.to_owned(),
+                    found: other.to_string(),
+                    supported: FORMAT_VERSION,
+                });
+            }
+        }
+        let manifest: Manifest =
+            serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+        let actual = manifest.compute_digest();
+        if manifest.artifact_sha256 != actual {
+            return Err(VerifyError::ManifestDigestMismatch {
+                file: MANIFEST_FILE.to_owned(),
+                expected: manifest.artifact_sha256.clone(),
+                actual,
+            });
+        }
+        if manifest.to_pretty_json().as_bytes() != bytes {
+            return Err(VerifyError::ManifestNotCanonical {
+                file: MANIFEST_FILE.to_owned(),
+            });
+        }
+        Ok(manifest)
+    }
+
+    /// Path of the first file with `role`, if any.
+    pub fn file_with_role(&self, role: FileRole) -> Option<(&str, &FileEntry)> {
+        self.files
+            .iter()
+            .find(|(_, entry)| entry.role == role)
+            .map(|(path, entry)| (path.as_str(), entry))
+    }
+}
+
+/// Checks that `path` names a file inside the artifact folder: relative,
+/// `/`-separated, no empty, `.` or `..` components, no backslashes, colons or
+/// control characters. Returns why not otherwise.
+pub fn check_relative_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("empty path".to_owned());
+    }
+    if path.starts_with('/') {
+        return Err("absolute path".to_owned());
+    }
+    if path.contains('\\') {
+        return Err("contains a backslash".to_owned());
+    }
+    if path.contains(':') {
+        return Err("contains a colon (drive or stream name)".to_owned());
+    }
+    if path.chars().any(char::is_control) {
+        return Err("contains a control character".to_owned());
+    }
+    for component in path.split('/') {
+        match component {
+            "" => return Err("empty path component".to_owned()),
+            "." | ".." => return Err(format!("`{component}` component")),
+            _ => {}
+        }
+    }
+    if path.len() > 1024 {
+        return Err("longer than 1024 bytes".to_owned());
+    }
+    Ok(())
+}
+
+/// Checks the digest fields of a manifest entry look like digests.
+pub(crate) fn check_digest_field(file: &str, digest: &str) -> Result<(), VerifyError> {
+    if is_sha256_hex(digest) {
+        Ok(())
+    } else {
+        Err(VerifyError::ManifestInvalid {
+            file: MANIFEST_FILE.to_owned(),
+            reason: format!("the sha256 of `{file}` is not 64 lowercase hex characters"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provenance_records_cells_in_order_and_the_first_reason() {
+        let mut p = Provenance::default();
+        p.record_cell("let x = 1;");
+        p.record_cell("let y = x + 1;");
+        assert_eq!(p.cells[0], sha256_hex(b"let x = 1;"));
+        assert_eq!(p.cells.len(), 2);
+        p.mark_non_reproducible("unseeded thread_rng in cell 2");
+        p.mark_non_reproducible("later reason");
+        assert!(p.non_reproducible);
+        assert_eq!(
+            p.non_reproducible_reason.as_deref(),
+            Some("unseeded thread_rng in cell 2")
+        );
+        assert_eq!(FileRole::ModelJson.to_string(), "model_json");
+        assert_eq!(
+            serde_json::to_string(&FileRole::ModelCard).unwrap(),
+            format!("\"{}\"", FileRole::ModelCard)
+        );
+    }
+
+    #[test]
+    fn paths_that_leave_the_folder_are_refused() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a\\b",
+            "./a",
+            "a//b",
+            "a/",
+            "C:x",
+            "a\nb",
+        ] {
+            assert!(check_relative_path(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["model.json", "data/train.csv", "a.b/c..d"] {
+            assert!(check_relative_path(good).is_ok(), "{good:?} refused");
+        }
+    }
+}

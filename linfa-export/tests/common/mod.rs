@@ -1,0 +1,97 @@
+//! Helpers shared by the integration tests: a tiny fixed model, a way to
+//! rewrite a manifest the way an attacker with a text editor would (and
+//! re-seal it so only the targeted check can catch it), and byte tampering.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use linfa_export::{
+    DataFingerprint, ExportParams, ExportReport, MANIFEST_FILE, Manifest, Timestamp,
+};
+use linfa_linear::FittedLinearRegression;
+use ndarray::array;
+
+/// A linear model with fixed, exactly representable weights, built from its
+/// serialized form so it needs no training.
+pub fn tiny_model() -> FittedLinearRegression<f64> {
+    serde_json::from_str(r#"{"intercept":0.5,"params":{"v":1,"dim":[2],"data":[2.0,-1.25]}}"#)
+        .expect("tiny model JSON")
+}
+
+/// The options used for the tiny model in every test.
+pub fn tiny_params() -> ExportParams {
+    ExportParams::new("tiny linear")
+        .description("y = 0.5 + 2 x0 - 1.25 x1, fixed weights for tests.")
+        .intended_use("Testing linfa-export.")
+        .limitations("Two features only.")
+        .license("mit")
+        .author("linfa-export tests")
+        .tag("test")
+        .bias_risk("None: synthetic data.")
+        .private_data_risk("No personal data.")
+        .environment_risk("Only valid for inputs near the four training rows.")
+        .data(
+            DataFingerprint::from_arrays(
+                &array![[1.0, 2.0], [3.0, 4.0], [0.0, 1.0], [2.0, 0.0]],
+                &array![2.0, 2.5, -0.75, 4.5],
+            )
+            .with_name("toy")
+            .with_source("written by hand"),
+        )
+        .seed(7)
+        .hyperparameters(serde_json::json!({ "fit_intercept": true }))
+        .metric("r2", 0.75)
+        .timestamp(Timestamp::Omit)
+}
+
+/// Exports the tiny model to `<tmp>/<name>`.
+pub fn export_tiny(tmp: &Path, name: &str) -> ExportReport {
+    tiny_params()
+        .check()
+        .unwrap()
+        .export(&tiny_model(), tmp.join(name))
+        .unwrap()
+}
+
+pub fn manifest_path(dir: &Path) -> PathBuf {
+    dir.join(MANIFEST_FILE)
+}
+
+/// Parses, edits, re-seals and rewrites the manifest in canonical form.
+pub fn rewrite_manifest(dir: &Path, edit: impl FnOnce(&mut Manifest)) {
+    let bytes = fs::read(manifest_path(dir)).unwrap();
+    let mut manifest = Manifest::parse(&bytes).unwrap();
+    edit(&mut manifest);
+    manifest.seal();
+    fs::write(manifest_path(dir), manifest.to_pretty_json()).unwrap();
+}
+
+/// Changes one byte of `dir/file` at `offset` (from the end when negative)
+/// to a different value, keeping the size.
+pub fn flip_byte(dir: &Path, file: &str, offset: isize) {
+    let path = dir.join(file);
+    let mut bytes = fs::read(&path).unwrap();
+    let i = if offset < 0 {
+        bytes.len() - offset.unsigned_abs()
+    } else {
+        offset as usize
+    };
+    bytes[i] ^= 0x01;
+    fs::write(&path, bytes).unwrap();
+}
+
+/// Recursively copies an artifact folder.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+# Sourced by scripts/lab and scripts/test: build the kernel once and install it into the
+# project's Python environment (.venv), so both commands work from a fresh clone.
+#
+# Honours CARGO_TARGET_DIR (CI keeps its build cache outside the clone) and VENV (default .venv).
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TARGET_DIR="$TARGET_DIR"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || {
+    echo "error: \`$1\` is not installed. $2" >&2
+    exit 1
+  }
+}
+
+# python_env REQUIREMENTS...: creates .venv if needed and installs the pinned requirements.
+python_env() {
+  need python3 "Install Python 3.10 or newer (e.g. apt-get install python3 python3-venv)."
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the Python environment in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  say "installing Python packages: $*"
+  local args=()
+  for requirements in "$@"; do args+=(-r "$ROOT/$requirements"); done
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}"
+}
+
+# build_kernel: release build of the workspace's binaries (locked to Cargo.lock).
+build_kernel() {
+  need cargo "Install Rust with rustup (https://rustup.rs); the toolchain in rust-toolchain.toml is fetched automatically."
+  say "building linfa-kernel (release; the first build takes 10-20 minutes)"
+  (cd "$ROOT" && cargo build --release --locked -p linfa-kernel)
+}
+
+# install_kernel: puts the binary into the environment and registers the kernelspec there.
+install_kernel() {
+  say "installing the linfa kernelspec into $VENV"
+  install -m 0755 "$TARGET_DIR/release/linfa-kernel" "$VENV/bin/linfa-kernel"
+  VIRTUAL_ENV="$VENV" "$VENV/bin/linfa-kernel" install --sys-prefix
+}
