@@ -63,12 +63,10 @@ pub fn start(flush_fifo: &Path) -> Result<Box<dyn Interpreter>, String> {
         context,
         pump: OutputPump::start(outputs),
     };
+    // One compile for both: every evaluation costs a crate build.
     interpreter
-        .run_quietly(prelude::SOURCE)
+        .run_quietly(&format!("{}\n{}", prelude::SOURCE, prelude::START_FLUSHER))
         .map_err(|e| format!("the cell prelude did not compile: {}", e.evalue))?;
-    interpreter
-        .run_quietly(prelude::START_FLUSHER)
-        .map_err(|e| format!("the output flusher did not start: {}", e.evalue))?;
     tracing::info!("evcxr is ready");
     Ok(Box::new(interpreter))
 }
