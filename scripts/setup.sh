@@ -31,11 +31,13 @@ python_env() {
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}"
 }
 
-# build_kernel: release build of the workspace's binaries (locked to Cargo.lock).
-build_kernel() {
+# build_workspace: one release build of every target of the workspace (locked to Cargo.lock).
+# Building all targets at once resolves features once, so `cargo test --release` and the
+# kernel binary reuse the same compiled dependencies instead of building evcxr twice.
+build_workspace() {
   need cargo "Install Rust with rustup (https://rustup.rs); the toolchain in rust-toolchain.toml is fetched automatically."
-  say "building linfa-kernel (release; the first build takes 10-20 minutes)"
-  (cd "$ROOT" && cargo build --release --locked -p linfa-kernel)
+  say "building the workspace (release; the first build takes 15-20 minutes on 2 cores)"
+  (cd "$ROOT" && cargo build --release --locked --workspace --all-targets)
 }
 
 # install_kernel: puts the binary into the environment and registers the kernelspec there.

@@ -29,10 +29,14 @@ class Execution:
     def of_type(self, msg_type: str) -> list[dict[str, Any]]:
         return [m for m in self.outputs if m["msg_type"] == msg_type]
 
+    def stream(self, name: str = "stdout") -> list[dict[str, Any]]:
+        return [m for m in self.of_type("stream") if m["content"]["name"] == name]
+
+    def text(self, name: str = "stdout") -> str:
+        return "".join(m["content"]["text"] for m in self.stream(name))
+
     def stdout(self) -> str:
-        return "".join(
-            m["content"]["text"] for m in self.of_type("stream") if m["content"]["name"] == "stdout"
-        )
+        return self.text("stdout")
 
     def result_text(self) -> str | None:
         results = self.of_type("execute_result")

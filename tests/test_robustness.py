@@ -150,11 +150,33 @@ def test_interrupt_stops_an_endless_loop_and_the_kernel_answers_the_next_cell(ke
     alive(kc)
 
 
-def test_an_aborting_cell_restarts_the_evaluation_process(kc):
-    died = execute(kc, "std::process::abort();")
+@pytest.mark.parametrize(
+    "code, signal",
+    [
+        ("std::process::abort();", "SIGABRT"),
+        ("unsafe { std::ptr::null_mut::<u64>().write_volatile(1) };", "SIG"),
+    ],
+    ids=["abort", "segfault"],
+)
+def test_a_crashing_cell_restarts_the_evaluation_process(kc, code, signal):
+    assert execute(kc, "let before_crash = 1;").status == "ok"
+    died = execute(kc, code)
     assert died.status == "error"
     assert died.reply["content"]["ename"] == "EvaluationProcessDied"
-    assert "SIGABRT" in died.reply["content"]["evalue"]
+    assert signal in died.reply["content"]["evalue"]
+    assert "Re-run the cells" in "\n".join(died.reply["content"]["traceback"])
+    alive(kc)
+    assert execute(kc, "before_crash").status == "error", "variables cannot survive a crash"
+
+
+def test_restart_gives_a_fresh_session(kernel):
+    km, kc = kernel
+    assert execute(kc, "let before_restart = 7;").status == "ok"
+    km.restart_kernel()
+    kc.wait_for_ready(timeout=60)
+    fresh = execute(kc, "before_restart", timeout=300)
+    assert fresh.status == "error"
+    assert fresh.reply["content"]["execution_count"] == 1
     alive(kc)
 
 
@@ -164,10 +186,9 @@ def test_stdout_streams_while_the_cell_runs(kc):
         'for i in 0..3 { println!("epoch {i}"); std::thread::sleep(std::time::Duration::from_millis(800)); }',
     )
     assert run.status == "ok"
-    streams = [m for m in run.of_type("stream") if m["content"]["name"] == "stdout"]
-    assert "".join(m["content"]["text"] for m in streams) == "epoch 0\nepoch 1\nepoch 2\n"
-    assert len(streams) >= 2, "all output arrived at once"
-    assert streams[-1]["received_at"] - streams[0]["received_at"] > 1.0
+    assert run.stdout() == "epoch 0\nepoch 1\nepoch 2\n"
+    assert len(run.stream()) >= 2, "all output arrived at once"
+    assert run.stream()[-1]["received_at"] - run.stream()[0]["received_at"] > 1.0
 
 
 def test_print_without_newline_shows_up_before_the_cell_ends(kc):
@@ -176,21 +197,17 @@ def test_print_without_newline_shows_up_before_the_cell_ends(kc):
         'print!("training"); std::thread::sleep(std::time::Duration::from_millis(1500)); print!(" done");',
     )
     assert run.status == "ok"
-    streams = [m for m in run.of_type("stream") if m["content"]["name"] == "stdout"]
-    assert "".join(m["content"]["text"] for m in streams) == "training done"
-    assert streams[0]["content"]["text"] == "training"
-    assert streams[-1]["received_at"] - streams[0]["received_at"] > 1.0
+    assert run.stdout() == "training done"
+    assert run.stream()[0]["content"]["text"] == "training"
+    assert run.stream()[-1]["received_at"] - run.stream()[0]["received_at"] > 1.0
 
 
 def test_each_stream_keeps_its_order_and_all_of_it_arrives_before_the_reply(kc):
     # stdout and stderr are two pipes: lines written microseconds apart on different streams
     # may swap places, but each stream keeps its order and nothing trails past the cell.
     run = execute(kc, 'for i in 0..50 { println!("out {i}"); eprintln!("err {i}"); }')
-    streams = run.of_type("stream")
-    stdout = "".join(m["content"]["text"] for m in streams if m["content"]["name"] == "stdout")
-    stderr = "".join(m["content"]["text"] for m in streams if m["content"]["name"] == "stderr")
-    assert stdout == "".join(f"out {i}\n" for i in range(50))
-    assert stderr == "".join(f"err {i}\n" for i in range(50))
+    assert run.text("stdout") == "".join(f"out {i}\n" for i in range(50))
+    assert run.text("stderr") == "".join(f"err {i}\n" for i in range(50))
 
 
 def test_updatable_display_is_updated_in_place(kc):

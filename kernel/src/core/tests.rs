@@ -177,6 +177,19 @@ impl Harness {
     }
 }
 
+/// The content of the first message in an exchange that is a `$variant`.
+macro_rules! first {
+    ($exchange:expr, $variant:ident) => {
+        $exchange
+            .iter()
+            .find_map(|o| match &o.message.content {
+                JupyterMessageContent::$variant(inner) => Some(inner),
+                _ => None,
+            })
+            .expect(concat!("a ", stringify!($variant)))
+    };
+}
+
 fn types(exchange: &[Outgoing]) -> Vec<String> {
     exchange
         .iter()
@@ -184,20 +197,8 @@ fn types(exchange: &[Outgoing]) -> Vec<String> {
         .collect()
 }
 
-fn reply_of(exchange: &[Outgoing]) -> &JupyterMessageContent {
-    &exchange
-        .iter()
-        .find(|o| o.message.header.msg_type.ends_with("_reply"))
-        .expect("a reply")
-        .message
-        .content
-}
-
 fn execute_reply(exchange: &[Outgoing]) -> &ExecuteReply {
-    match reply_of(exchange) {
-        JupyterMessageContent::ExecuteReply(reply) => reply,
-        other => panic!("not an execute_reply: {other:?}"),
-    }
+    first!(exchange, ExecuteReply)
 }
 
 #[tokio::test]
@@ -253,13 +254,7 @@ async fn the_counter_starts_at_one_and_skips_silent_and_unstored_runs() {
     let second = kernel.execute("result 3");
     let exchange = kernel.exchange(&second).await;
     assert_eq!(execute_reply(&exchange).execution_count.0, 2);
-    let result = exchange
-        .iter()
-        .find_map(|o| match &o.message.content {
-            JupyterMessageContent::ExecuteResult(result) => Some(result),
-            _ => None,
-        })
-        .expect("an execute_result");
+    let result = first!(exchange, ExecuteResult);
     assert_eq!(result.execution_count.0, 2);
 }
 
@@ -315,13 +310,7 @@ async fn displays_updates_and_clears_reach_iopub() {
             "{kind} missing from {kinds:?}"
         );
     }
-    let update = exchange
-        .iter()
-        .find_map(|o| match &o.message.content {
-            JupyterMessageContent::UpdateDisplayData(update) => Some(update),
-            _ => None,
-        })
-        .unwrap();
+    let update = first!(exchange, UpdateDisplayData);
     assert_eq!(update.transient.display_id.as_deref(), Some("bar"));
 }
 
@@ -349,13 +338,7 @@ async fn input_requests_go_to_stdin_and_the_answer_comes_back() {
     );
     kernel.stdin.send(answer).unwrap();
     let exchange = kernel.exchange(&request).await;
-    let result = exchange
-        .iter()
-        .find_map(|o| match &o.message.content {
-            JupyterMessageContent::ExecuteResult(result) => Some(result.data.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let result = first!(exchange, ExecuteResult).data.clone();
     assert_eq!(serde_json::to_value(result).unwrap()["text/plain"], "Ada");
 }
 
@@ -425,9 +408,7 @@ async fn history_answers_tail_range_and_search() {
     });
     kernel.shell.send(tail.clone()).unwrap();
     let exchange = kernel.exchange(&tail).await;
-    let JupyterMessageContent::HistoryReply(reply) = reply_of(&exchange) else {
-        panic!("no history_reply");
-    };
+    let reply = first!(exchange, HistoryReply);
     let json = serde_json::to_value(&reply.history).unwrap();
     assert_eq!(
         json,
@@ -443,9 +424,7 @@ async fn history_answers_tail_range_and_search() {
     });
     kernel.shell.send(search.clone()).unwrap();
     let exchange = kernel.exchange(&search).await;
-    let JupyterMessageContent::HistoryReply(reply) = reply_of(&exchange) else {
-        panic!("no history_reply");
-    };
+    let reply = first!(exchange, HistoryReply);
     assert_eq!(reply.history.len(), 1);
 }
 
@@ -455,9 +434,7 @@ async fn kernel_info_and_is_complete_are_answered() {
     let info = JupyterMessage::new(KernelInfoRequest {}, None);
     kernel.control.send(info.clone()).unwrap();
     let exchange = kernel.exchange(&info).await;
-    let JupyterMessageContent::KernelInfoReply(reply) = reply_of(&exchange) else {
-        panic!("no kernel_info_reply");
-    };
+    let reply = first!(exchange, KernelInfoReply);
     assert_eq!(reply.language_info.name, "rust");
     assert!(matches!(exchange[1].channel, Channel::Control));
 
@@ -469,9 +446,7 @@ async fn kernel_info_and_is_complete_are_answered() {
     );
     kernel.shell.send(incomplete.clone()).unwrap();
     let exchange = kernel.exchange(&incomplete).await;
-    let JupyterMessageContent::IsCompleteReply(reply) = reply_of(&exchange) else {
-        panic!("no is_complete_reply");
-    };
+    let reply = first!(exchange, IsCompleteReply);
     assert_eq!(reply.indent, "    ");
 }
 
@@ -499,9 +474,7 @@ async fn shutdown_replies_then_signals_the_process_to_stop() {
     let request = JupyterMessage::new(ShutdownRequest { restart: true }, None);
     kernel.control.send(request.clone()).unwrap();
     let exchange = kernel.exchange(&request).await;
-    let JupyterMessageContent::ShutdownReply(reply) = reply_of(&exchange) else {
-        panic!("no shutdown_reply");
-    };
+    let reply = first!(exchange, ShutdownReply);
     assert!(reply.restart);
     kernel.shutdown.changed().await.unwrap();
     assert!(*kernel.shutdown.borrow());
