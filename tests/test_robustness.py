@@ -191,6 +191,12 @@ def test_stdout_streams_while_the_cell_runs(kc):
     assert run.stream()[-1]["received_at"] - run.stream()[0]["received_at"] > 1.0
 
 
+def test_a_unit_value_is_not_shown_as_a_result(kc):
+    run = execute(kc, "for _ in 0..2 {}")
+    assert run.status == "ok"
+    assert run.of_type("execute_result") == []
+
+
 def test_print_without_newline_shows_up_before_the_cell_ends(kc):
     run = execute(
         kc,
@@ -308,3 +314,24 @@ def test_shutdown_ends_the_evaluation_process_and_cleans_up():
     while any(running(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [c for c in children if running(c)], "the evaluation process outlived the kernel"
+
+
+def test_without_a_rust_toolchain_the_kernel_answers_and_says_why(tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    from conftest import KERNEL_NAME
+
+    env = {key: value for key, value in os.environ.items() if key not in ("PATH", "RUSTUP_TOOLCHAIN")}
+    env["PATH"] = str(tmp_path)  # no cargo, no rustc
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, env=env, startup_timeout=60)
+    try:
+        failed = execute(kc, "1 + 1", timeout=120)
+        assert failed.status == "error"
+        content = failed.reply["content"]
+        assert content["ename"] == "KernelError"
+        assert "Rust evaluator is not running" in content["evalue"]
+        kc.kernel_info()
+        assert kc.get_shell_msg(timeout=30)["msg_type"] == "kernel_info_reply"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()

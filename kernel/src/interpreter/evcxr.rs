@@ -177,12 +177,14 @@ impl Interpreter for EvcxrInterpreter {
     }
 }
 
+/// The cell's result as a bundle; a unit value `()` is no result at all, as Python's `None`.
 fn bundle(content: std::collections::HashMap<String, String>) -> Option<MimeBundle> {
+    let unit_only = content.len() == 1 && content.get("text/plain").is_some_and(|t| t == "()");
     let data: MimeBundle = content
         .into_iter()
         .map(|(mime, text)| (mime, serde_json::Value::String(text)))
         .collect();
-    (!data.is_empty()).then_some(data)
+    (!data.is_empty() && !unit_only).then_some(data)
 }
 
 /// Kills the evaluation process, but only while a cell is running: between cells an
@@ -535,6 +537,15 @@ impl Drop for FlushFifo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_result_is_not_shown() {
+        let text =
+            |t: &str| std::collections::HashMap::from([("text/plain".to_owned(), t.to_owned())]);
+        assert_eq!(bundle(text("()")), None);
+        assert_eq!(bundle(text("42")), Some(plain_text("42")));
+        assert_eq!(bundle(Default::default()), None);
+    }
 
     fn pump_with_target() -> (
         PumpState,

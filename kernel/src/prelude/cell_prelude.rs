@@ -56,7 +56,14 @@ pub fn display_html(html: &str) {
 
 /// Shows an SVG image (for example a plotters chart rendered to a string).
 pub fn display_svg(svg: &str) {
-    display(&[("image/svg+xml", svg), ("text/plain", "<svg image>")]);
+    // Frontends render SVG only in trusted notebooks; elsewhere they show the plain text.
+    display(&[
+        ("image/svg+xml", svg),
+        (
+            "text/plain",
+            "[SVG image: run the cell, or trust the notebook, to see it]",
+        ),
+    ]);
 }
 
 /// Shows Markdown.
