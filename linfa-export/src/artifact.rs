@@ -180,19 +180,21 @@ fn check_round_trip<M: ExportableModel>(
     Ok(())
 }
 
+/// Turns an I/O error into an [`ExportError`] that says what was being done, and to which path.
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ExportError {
+    let path = path.to_path_buf();
+    move |source| ExportError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
 pub(crate) fn export_validated<M: ExportableModel>(
     params: &ValidExportParams,
     model: &M,
     target: &Path,
 ) -> Result<ExportReport, ExportError> {
-    let io_err = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source: io::Error| ExportError::Io {
-            action,
-            path,
-            source,
-        }
-    };
     let target_exists = fs::symlink_metadata(target).is_ok();
     if target_exists && !params.overwrite {
         return Err(ExportError::TargetExists {
@@ -302,14 +304,6 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 fn copy_attachment(name: &str, source: &Path, dest: &Path) -> Result<FileEntry, ExportError> {
-    let io_err = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source: io::Error| ExportError::Io {
-            action,
-            path,
-            source,
-        }
-    };
     if let Some(dir) = dest.parent() {
         fs::create_dir_all(dir).map_err(io_err("create", dir))?;
     }
