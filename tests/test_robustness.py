@@ -191,6 +191,13 @@ def test_stdout_streams_while_the_cell_runs(kc):
     assert run.stream()[-1]["received_at"] - run.stream()[0]["received_at"] > 1.0
 
 
+def test_a_dependency_build_shows_its_progress_in_the_notebook(kc):
+    run = execute(kc, ':dep itoa = "1"\nitoa::Buffer::new().format(42).to_owned()', timeout=600)
+    assert run.status == "ok", run.reply["content"]
+    assert run.result_text() == '"42"'
+    assert "Compiling itoa" in run.text("stderr")
+
+
 def test_a_unit_value_is_not_shown_as_a_result(kc):
     run = execute(kc, "for _ in 0..2 {}")
     assert run.status == "ok"

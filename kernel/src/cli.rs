@@ -84,12 +84,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Logs to the stderr the process started with, which stays the server log even after
+/// `launch` redirects fd 2 (see [`crate::build_progress`]).
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,linfa_kernel=info"));
-    let _ = tracing_subscriber::fmt()
+    // Colours only for a person at a terminal, not in the Jupyter server's log file.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_ansi(colour)
+        .with_target(false);
+    let _ = match crate::build_progress::keep_original_stderr() {
+        Ok(stderr) => builder
+            .with_writer(std::sync::Mutex::new(stderr))
+            .try_init(),
+        Err(_) => builder.with_writer(std::io::stderr).try_init(),
+    };
 }

@@ -46,7 +46,9 @@ async fn serve(info: ConnectionInfo, codec: WireCodec) -> anyhow::Result<()> {
     // Kept here, not on the interpreter thread, so it is removed however that thread ends.
     let flush_fifo = FlushFifo::create().context("cannot create the output flush FIFO")?;
     let fifo_path = flush_fifo.path().to_owned();
-    let interpreter = InterpreterHandle::spawn(move || evcxr::start(&fifo_path));
+    let build_lines = crate::build_progress::capture_stderr()
+        .context("cannot capture build output for the notebook")?;
+    let interpreter = InterpreterHandle::spawn(move || evcxr::start(&fifo_path, build_lines));
     let (incoming, outgoing) = crate::transport::serve(&info, codec).await?;
     let outbox = Outbox::new(outgoing);
     let cancelled = Arc::new(AtomicBool::new(false));

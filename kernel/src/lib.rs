@@ -8,8 +8,10 @@
 //! - [`interpreter`] answers execute/complete/inspect/interrupt, with [`interpreter::evcxr`]
 //!   compiling cells through evcxr, in the [`evaluation_process`] (this binary, re-executed);
 //! - [`output_protocol`] and [`prelude`] carry rich output from a running cell to the core;
+//! - [`build_progress`] brings cargo's dependency builds into the notebook;
 //! - [`kernelspec`], [`launch`] and [`cli`] are the edges a user touches.
 
+pub mod build_progress;
 pub mod cli;
 pub mod core;
 pub mod evaluation_process;

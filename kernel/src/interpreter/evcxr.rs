@@ -45,8 +45,12 @@ evcxr commands:
 ";
 
 /// Starts evcxr with the prelude evaluated; runs on the interpreter thread. `flush_fifo` is
-/// the path of a [`FlushFifo`], which the caller keeps (and removes) whatever happens here.
-pub fn start(flush_fifo: &Path) -> Result<Box<dyn Interpreter>, String> {
+/// the path of a [`FlushFifo`], which the caller keeps (and removes) whatever happens here;
+/// `build_lines` carries cargo's progress lines (see [`crate::build_progress`]).
+pub fn start(
+    flush_fifo: &Path,
+    build_lines: crossbeam_channel::Receiver<String>,
+) -> Result<Box<dyn Interpreter>, String> {
     let executable =
         std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
     let mut command = Command::new(executable);
@@ -61,7 +65,7 @@ pub fn start(flush_fifo: &Path) -> Result<Box<dyn Interpreter>, String> {
             interrupted: AtomicBool::new(false),
         }),
         context,
-        pump: OutputPump::start(outputs),
+        pump: OutputPump::start(outputs, build_lines),
     };
     // One compile for both: every evaluation costs a crate build.
     interpreter
@@ -359,11 +363,14 @@ struct OutputPump {
 }
 
 impl OutputPump {
-    fn start(outputs: EvalContextOutputs) -> Self {
+    fn start(
+        outputs: EvalContextOutputs,
+        build_lines: crossbeam_channel::Receiver<String>,
+    ) -> Self {
         let (commands, command_queue) = crossbeam_channel::unbounded();
         std::thread::Builder::new()
             .name("output-pump".to_owned())
-            .spawn(move || PumpState::default().run(outputs, command_queue))
+            .spawn(move || PumpState::default().run(outputs, build_lines, command_queue))
             .expect("the OS can start a thread");
         Self { commands }
     }
@@ -393,10 +400,19 @@ impl PumpState {
     fn run(
         mut self,
         outputs: EvalContextOutputs,
+        mut build_lines: crossbeam_channel::Receiver<String>,
         commands: crossbeam_channel::Receiver<PumpCommand>,
     ) {
         loop {
             crossbeam_channel::select! {
+                recv(build_lines) -> line => match line {
+                    Ok(line) => match &self.target {
+                        Some(target) => target.stream(StreamName::Stderr, format!("{line}\n")),
+                        None => tracing::info!("{line}"),
+                    },
+                    // The capture ended: stop listening rather than spin on a closed channel.
+                    Err(_) => build_lines = crossbeam_channel::never(),
+                },
                 recv(outputs.stdout) -> line => match line {
                     Ok(line) => self.handle(parse_line(line)),
                     Err(_) => return,
