@@ -108,6 +108,20 @@ def test_signed_but_malformed_content_gets_an_error_reply(kernel):
     socket.close()
 
 
+def test_an_oversized_message_is_refused_and_the_kernel_answers(kernel):
+    km, kc = kernel
+    session = Session(key=connection(km)["key"].encode(), signature_scheme="hmac-sha256")
+    socket = raw_shell(km)
+    huge = "// " + "x" * (65 * 1024 * 1024)  # over the kernel's 64 MiB limit
+    socket.send_multipart(signed(session, "execute_request", {
+        "code": huge, "silent": False, "store_history": True,
+        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+    }))
+    assert socket.poll(5000) == 0, "an oversized request was answered"
+    alive(kc)
+    socket.close()
+
+
 def test_an_unknown_message_type_is_ignored(kernel):
     km, kc = kernel
     kc.shell_channel.send(kc.session.msg("teleport_request", {"where": "moon"}))
