@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::history::{self, History};
 use crate::interpreter::{
-    CellError, CellEvent, CellOutput, Completeness, InterpreterHandle, MimeBundle, Outputs,
+    Cell, CellError, CellEvent, CellOutput, Completeness, InterpreterHandle, MimeBundle, Outputs,
     StreamName,
 };
 use crate::language;
@@ -321,7 +321,16 @@ impl Shell {
         self.cancelled.store(false, Ordering::SeqCst);
         let (events, mut event_queue) = tokio::sync::mpsc::unbounded_channel();
         let outputs = Outputs::new(events, self.cancelled.clone());
-        let job = self.interpreter.execute(execute.code.clone(), outputs);
+        let cell = Cell {
+            code: execute.code.clone(),
+            id: request
+                .metadata
+                .get("cellId")
+                .and_then(|id| id.as_str())
+                .map(str::to_owned),
+            seed: None,
+        };
+        let job = self.interpreter.execute(cell, outputs);
         tokio::pin!(job);
         let mut waiting_input: Option<std::sync::mpsc::Sender<Option<String>>> = None;
         let result = loop {
@@ -436,7 +445,7 @@ impl Shell {
         for (name, expression) in expressions.into_iter().flatten() {
             let outcome = self
                 .interpreter
-                .execute(expression.clone(), Outputs::discarding())
+                .execute(Cell::new(expression.clone()), Outputs::discarding())
                 .await;
             let result = match outcome {
                 Ok(Ok(executed)) => ExpressionResult::Ok {

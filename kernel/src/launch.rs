@@ -17,6 +17,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::core::{Control, Outbox, Shell};
 use crate::interpreter::InterpreterHandle;
 use crate::interpreter::evcxr::{self, FlushFifo};
+use crate::interpreter::seeded::Seeded;
 use crate::wire::WireCodec;
 
 /// Runs the kernel until it is shut down.
@@ -48,7 +49,10 @@ async fn serve(info: ConnectionInfo, codec: WireCodec) -> anyhow::Result<()> {
     let fifo_path = flush_fifo.path().to_owned();
     let build_lines = crate::build_progress::capture_stderr()
         .context("cannot capture build output for the notebook")?;
-    let interpreter = InterpreterHandle::spawn(move || evcxr::start(&fifo_path, build_lines));
+    let interpreter = InterpreterHandle::spawn(move || {
+        let evcxr = evcxr::start(&fifo_path, build_lines)?;
+        Ok(Box::new(Seeded::new(evcxr)) as Box<dyn crate::interpreter::Interpreter>)
+    });
     let (incoming, outgoing) = crate::transport::serve(&info, codec).await?;
     let outbox = Outbox::new(outgoing);
     let cancelled = Arc::new(AtomicBool::new(false));

@@ -7,6 +7,8 @@
 //! - [`core`] does the protocol's bookkeeping (counter, history, busy/idle, aborts, stdin);
 //! - [`interpreter`] answers execute/complete/inspect/interrupt, with [`interpreter::evcxr`]
 //!   compiling cells through evcxr, in the [`evaluation_process`] (this binary, re-executed);
+//! - [`seeding`] (applied by [`interpreter::seeded`]) gives every cell a seed and refuses
+//!   entropy that would make a run unrepeatable;
 //! - [`output_protocol`] and [`prelude`] carry rich output from a running cell to the core;
 //! - [`build_progress`] brings cargo's dependency builds into the notebook;
 //! - [`kernelspec`], [`launch`] and [`cli`] are the edges a user touches.
@@ -22,5 +24,6 @@ pub mod language;
 pub mod launch;
 pub mod output_protocol;
 pub mod prelude;
+pub mod seeding;
 pub mod transport;
 pub mod wire;

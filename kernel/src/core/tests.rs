@@ -12,7 +12,7 @@ use jupyter_protocol::messaging::{
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::*;
-use crate::interpreter::{Completions, Executed, Interpreter, Interrupt, plain_text};
+use crate::interpreter::{Cell, Completions, Executed, Interpreter, Interrupt, plain_text};
 
 /// Understands a tiny language: `print X`, `result X`, `fail`, `ask`, `display`, `hang`.
 #[derive(Default)]
@@ -30,12 +30,14 @@ impl Interrupt for Stop {
 }
 
 impl Interpreter for Scripted {
-    fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Executed, CellError> {
+    fn execute(&mut self, cell: &Cell, outputs: &Outputs) -> Result<Executed, CellError> {
+        let code = cell.code.as_str();
         let (command, argument) = code.split_once(' ').unwrap_or((code, ""));
         let mut executed = Executed::default();
         match command {
             "print" => outputs.stream(StreamName::Stdout, argument),
             "result" => executed.result = Some(plain_text(argument)),
+            "cell-id" => executed.result = cell.id.clone().map(plain_text),
             "ask" => {
                 let answer = outputs.read_input("name? ", false);
                 executed.result = Some(plain_text(answer.unwrap_or_else(|| "<none>".into())));
@@ -448,6 +450,20 @@ async fn kernel_info_and_is_complete_are_answered() {
     let exchange = kernel.exchange(&incomplete).await;
     let reply = first!(exchange, IsCompleteReply);
     assert_eq!(reply.indent, "    ");
+}
+
+#[tokio::test]
+async fn the_frontends_cell_id_reaches_the_interpreter() {
+    let mut kernel = Harness::start();
+    let request = JupyterMessage::new(ExecuteRequest::new("cell-id".into()), None)
+        .with_metadata(serde_json::json!({ "cellId": "3f2a-cell" }));
+    kernel.shell.send(request.clone()).unwrap();
+    let exchange = kernel.exchange(&request).await;
+    let result = first!(exchange, ExecuteResult);
+    assert_eq!(
+        serde_json::to_value(&result.data).unwrap()["text/plain"],
+        "3f2a-cell"
+    );
 }
 
 #[tokio::test]

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use evcxr::{CommandContext, EvalCallbacks, EvalContext, EvalContextOutputs};
 
 use super::{
-    CellError, CellOutput, Completions, Executed, Interpreter, Interrupt, MimeBundle, Outputs,
-    StreamName, byte_offset, code_point_offset, plain_text,
+    Cell, CellError, CellOutput, Completions, Executed, Interpreter, Interrupt, MimeBundle,
+    Outputs, StreamName, byte_offset, code_point_offset, plain_text,
 };
 use crate::output_protocol::{ChildLine, parse_line};
 use crate::prelude;
@@ -38,6 +38,11 @@ Rich output from a cell:
   clear_output(true)                        clear the cell's output
 
 A cell's final expression without `;` is shown as its result.
+
+Seeding: every session has a seed (42 until `:seed N`; `:seed` shows it). Each cell gets its own
+seed derived from it: cell_seed(). Calls that draw from the operating system (thread_rng,
+rand::random, OsRng, from_entropy, ...) are refused; `:allow_entropy` allows them and marks the
+session non-reproducible.
 Interrupt stops a running cell by restarting the evaluation process: variables are lost, items
 (functions, types, `use`) are kept. A panic keeps the variables of earlier cells.
 
@@ -53,8 +58,10 @@ pub fn start(
 ) -> Result<Box<dyn Interpreter>, String> {
     let executable =
         std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
+    let seed_file = FlushFifo::seed_file_beside(flush_fifo);
     let mut command = Command::new(executable);
     command.env(prelude::FLUSH_FIFO_ENV, flush_fifo);
+    command.env(prelude::CELL_SEED_FILE_ENV, &seed_file);
     let (eval_context, outputs) =
         EvalContext::with_subprocess_command(command).map_err(|e| e.to_string())?;
     let context = CommandContext::with_eval_context(eval_context);
@@ -66,6 +73,7 @@ pub fn start(
         }),
         context,
         pump: OutputPump::start(outputs, build_lines),
+        seed_file,
     };
     // One compile for both: every evaluation costs a crate build.
     interpreter
@@ -79,11 +87,13 @@ struct EvcxrInterpreter {
     context: CommandContext,
     pump: OutputPump,
     interrupter: Arc<EvcxrInterrupter>,
+    /// Where the running cell's seed is written for the prelude's `cell_seed()`.
+    seed_file: PathBuf,
 }
 
 impl EvcxrInterpreter {
     fn run_quietly(&mut self, code: &str) -> Result<Executed, CellError> {
-        self.execute(code, &Outputs::discarding())
+        self.execute(&Cell::new(code), &Outputs::discarding())
     }
 
     fn after_process_restart(&mut self) {
@@ -107,9 +117,22 @@ impl EvcxrInterpreter {
 }
 
 impl Interpreter for EvcxrInterpreter {
-    fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Executed, CellError> {
+    fn execute(&mut self, cell: &Cell, outputs: &Outputs) -> Result<Executed, CellError> {
+        let code = cell.code.as_str();
         if code.trim() == ":help" {
             return self.help_page();
+        }
+        if let Some(seed) = cell.seed
+            && let Err(error) = std::fs::write(&self.seed_file, seed.to_string())
+        {
+            return Err(CellError {
+                ename: "KernelError".to_owned(),
+                evalue: format!("cannot hand the cell its seed: {error}"),
+                traceback: vec![format!(
+                    "writing {} failed: {error}",
+                    self.seed_file.display()
+                )],
+            });
         }
         self.pump.attach(outputs.clone());
         self.interrupter.begin();
@@ -542,11 +565,17 @@ impl FlushFifo {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The file beside the FIFO that holds the running cell's seed (removed with the FIFO).
+    pub fn seed_file_beside(fifo: &Path) -> PathBuf {
+        fifo.with_extension("seed")
+    }
 }
 
 impl Drop for FlushFifo {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(Self::seed_file_beside(&self.path));
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod completeness;
 pub mod evcxr;
+pub mod seeded;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -120,6 +121,25 @@ impl Outputs {
     }
 }
 
+/// A cell to run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cell {
+    pub code: String,
+    /// The frontend's identity for the cell (JupyterLab's `cellId`), when it sends one.
+    pub id: Option<String>,
+    /// The cell's seed, once the seeding policy has derived it.
+    pub seed: Option<u64>,
+}
+
+impl Cell {
+    pub fn new(code: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            ..Self::default()
+        }
+    }
+}
+
 /// A cell that failed: shown as an `error` output and an error reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CellError {
@@ -152,7 +172,7 @@ pub trait Interrupt: Send + Sync {
 
 /// A language the kernel can run. Called from one dedicated thread, never concurrently.
 pub trait Interpreter {
-    fn execute(&mut self, code: &str, outputs: &Outputs) -> Result<Executed, CellError>;
+    fn execute(&mut self, cell: &Cell, outputs: &Outputs) -> Result<Executed, CellError>;
     /// `cursor_pos` counts Unicode code points, as the protocol does.
     fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions;
     fn inspect(&mut self, code: &str, cursor_pos: usize, detail_level: u8) -> Option<MimeBundle>;

@@ -11,7 +11,8 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::oneshot;
 
 use super::{
-    CellError, Completeness, Completions, Executed, Interpreter, Interrupt, MimeBundle, Outputs,
+    Cell, CellError, Completeness, Completions, Executed, Interpreter, Interrupt, MimeBundle,
+    Outputs,
 };
 
 /// The worker thread has stopped (its interpreter failed to start or panicked).
@@ -111,10 +112,10 @@ impl InterpreterHandle {
 
     pub async fn execute(
         &self,
-        code: String,
+        cell: Cell,
         outputs: Outputs,
     ) -> Result<Result<Executed, CellError>, WorkerGone> {
-        self.run(move |interpreter| interpreter.execute(&code, &outputs))
+        self.run(move |interpreter| interpreter.execute(&cell, &outputs))
             .await
     }
 

@@ -8,6 +8,17 @@
 //   clear_output(true);
 //   let name = input("Your name? ");
 
+/// This cell's seed: derived by the kernel from the session seed (`:seed N`) and the cell's
+/// identity, the same every time the cell runs. Seed generators with it, e.g.
+/// `Xoshiro256PlusPlus::seed_from_u64(cell_seed())`.
+pub fn cell_seed() -> u64 {
+    std::env::var("LINFA_KERNEL_CELL_SEED_FILE")
+        .ok()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .expect("the kernel hands every cell a seed; restart the kernel if this fails")
+}
+
 /// A display that can be replaced later with [`DisplayHandle::update`].
 #[derive(Debug, Clone)]
 pub struct DisplayHandle {

@@ -18,3 +18,6 @@ pub const START_FLUSHER: &str = "linfa_kernel_start_flusher();";
 /// The name of the environment variable that tells the evaluation process where the flush FIFO
 /// is.
 pub const FLUSH_FIFO_ENV: &str = "LINFA_KERNEL_FLUSH_FIFO";
+
+/// The name of the environment variable naming the file that holds the running cell's seed.
+pub const CELL_SEED_FILE_ENV: &str = "LINFA_KERNEL_CELL_SEED_FILE";

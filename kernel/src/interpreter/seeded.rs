@@ -1,0 +1,241 @@
+//! The seeding policy in front of an interpreter: magics, entropy refusal, per-cell seeds.
+//!
+//! Every cell passes through here before it is compiled ([`crate::seeding`] has the rules).
+//! `:seed`, `:seed N` and `:allow_entropy` are answered here and taken out of the cell (their
+//! lines stay, empty, so compiler messages keep their line numbers); a cell that calls an
+//! entropy source is refused without being compiled; every other cell gets its seed.
+
+use std::sync::Arc;
+
+use super::{
+    Cell, CellError, Completions, Executed, Interpreter, Interrupt, MimeBundle, Outputs, StreamName,
+};
+use crate::seeding::{self, SeedingMagic};
+
+/// An interpreter whose cells follow the seeding policy.
+pub struct Seeded {
+    inner: Box<dyn Interpreter>,
+    seed: u64,
+    /// Why the session is not reproducible, once it is not.
+    non_reproducible: Option<String>,
+}
+
+impl std::fmt::Debug for Seeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seeded")
+            .field("seed", &self.seed)
+            .field("non_reproducible", &self.non_reproducible)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Seeded {
+    pub fn new(inner: Box<dyn Interpreter>) -> Self {
+        Self {
+            inner,
+            seed: seeding::DEFAULT_SEED,
+            non_reproducible: None,
+        }
+    }
+
+    fn status(&self) -> String {
+        let mut text = format!(
+            "Session seed: {} (each cell's seed is derived from it: cell_seed()).\n",
+            self.seed
+        );
+        if let Some(reason) = &self.non_reproducible {
+            text.push_str(&format!("This session is NOT reproducible: {reason}.\n"));
+        }
+        text
+    }
+
+    fn apply(&mut self, magic: &SeedingMagic, outputs: &Outputs) {
+        match magic {
+            SeedingMagic::ShowSeed => {}
+            SeedingMagic::SetSeed(seed) => self.seed = *seed,
+            SeedingMagic::AllowEntropy => {
+                self.non_reproducible
+                    .get_or_insert_with(|| "entropy was allowed with `:allow_entropy`".to_owned());
+                outputs.stream(
+                    StreamName::Stderr,
+                    "Entropy allowed: calls that draw from the operating system now run, and \
+                     this session is marked non-reproducible.\n",
+                );
+            }
+        }
+        outputs.stream(StreamName::Stdout, self.status());
+    }
+}
+
+fn refusal(sources: &[&seeding::EntropySource]) -> CellError {
+    let first = sources[0];
+    let mut traceback = Vec::new();
+    for source in sources {
+        traceback.push(format!(
+            "`{}` draws its randomness from the operating system, so this notebook would give \
+             different results on every run.",
+            source.call
+        ));
+        traceback.push(format!("  use instead: {}", source.replacement));
+    }
+    traceback.push(
+        "If you really need it, run `:allow_entropy`; the session is then marked \
+         non-reproducible."
+            .to_owned(),
+    );
+    CellError {
+        ename: "EntropyRefused".to_owned(),
+        evalue: format!("`{}` is not seeded; use {}", first.call, first.replacement),
+        traceback,
+    }
+}
+
+impl Interpreter for Seeded {
+    fn execute(&mut self, cell: &Cell, outputs: &Outputs) -> Result<Executed, CellError> {
+        let (magics, code) = seeding::take_magics(&cell.code).map_err(|error| CellError {
+            ename: "MagicError".to_owned(),
+            evalue: error.to_string(),
+            traceback: vec![error.to_string()],
+        })?;
+        for magic in &magics {
+            self.apply(magic, outputs);
+        }
+        if code.trim().is_empty() {
+            return Ok(Executed::default());
+        }
+        if self.non_reproducible.is_none() {
+            let sources = seeding::entropy_in(&code);
+            if !sources.is_empty() {
+                return Err(refusal(&sources));
+            }
+        }
+        let identity = cell.id.as_deref().unwrap_or(&code);
+        let seeded = Cell {
+            seed: Some(seeding::cell_seed(self.seed, identity)),
+            code,
+            id: cell.id.clone(),
+        };
+        self.inner.execute(&seeded, outputs)
+    }
+
+    fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions {
+        self.inner.complete(code, cursor_pos)
+    }
+
+    fn inspect(&mut self, code: &str, cursor_pos: usize, detail_level: u8) -> Option<MimeBundle> {
+        self.inner.inspect(code, cursor_pos, detail_level)
+    }
+
+    fn interrupter(&self) -> Arc<dyn Interrupt> {
+        self.inner.interrupter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpreter::{CellEvent, plain_text};
+
+    /// Answers every cell with the seed it was given.
+    struct EchoSeed;
+
+    struct Never;
+    impl Interrupt for Never {
+        fn interrupt(&self) {}
+    }
+
+    impl Interpreter for EchoSeed {
+        fn execute(&mut self, cell: &Cell, _: &Outputs) -> Result<Executed, CellError> {
+            Ok(Executed {
+                result: Some(plain_text(format!("{:?} {}", cell.seed, cell.code))),
+                page: None,
+            })
+        }
+        fn complete(&mut self, _: &str, _: usize) -> Completions {
+            Completions::default()
+        }
+        fn inspect(&mut self, _: &str, _: usize, _: u8) -> Option<MimeBundle> {
+            None
+        }
+        fn interrupter(&self) -> Arc<dyn Interrupt> {
+            Arc::new(Never)
+        }
+    }
+
+    fn run(seeded: &mut Seeded, cell: Cell) -> (Result<Executed, CellError>, String) {
+        let (events, mut queue) = tokio::sync::mpsc::unbounded_channel();
+        let outputs = Outputs::new(events, Default::default());
+        let result = seeded.execute(&cell, &outputs);
+        let mut text = String::new();
+        while let Ok(CellEvent::Output(crate::interpreter::CellOutput::Stream {
+            text: t, ..
+        })) = queue.try_recv()
+        {
+            text.push_str(&t);
+        }
+        (result, text)
+    }
+
+    fn result_text(result: Result<Executed, CellError>) -> String {
+        result.unwrap().result.unwrap()["text/plain"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn cells_get_the_seed_of_their_identity() {
+        let mut seeded = Seeded::new(Box::new(EchoSeed));
+        let with_id = Cell {
+            code: "x".into(),
+            id: Some("cell-1".into()),
+            seed: None,
+        };
+        let expected = seeding::cell_seed(seeding::DEFAULT_SEED, "cell-1");
+        assert_eq!(
+            result_text(run(&mut seeded, with_id.clone()).0),
+            format!("Some({expected}) x")
+        );
+        let (_, shown) = run(&mut seeded, Cell::new(":seed 7"));
+        assert!(shown.contains("Session seed: 7"), "{shown}");
+        let expected = seeding::cell_seed(7, "cell-1");
+        assert_eq!(
+            result_text(run(&mut seeded, with_id).0),
+            format!("Some({expected}) x")
+        );
+        let without_id = seeding::cell_seed(7, "y");
+        assert_eq!(
+            result_text(run(&mut seeded, Cell::new("y")).0),
+            format!("Some({without_id}) y")
+        );
+    }
+
+    #[test]
+    fn entropy_is_refused_until_allowed_and_then_marked() {
+        let mut seeded = Seeded::new(Box::new(EchoSeed));
+        let error = run(&mut seeded, Cell::new("let r = rand::thread_rng();"))
+            .0
+            .unwrap_err();
+        assert_eq!(error.ename, "EntropyRefused");
+        assert!(error.evalue.contains("thread_rng()"));
+        assert!(error.evalue.contains("cell_seed()"));
+        let (result, shown) = run(
+            &mut seeded,
+            Cell::new(":allow_entropy\nlet r = rand::thread_rng();"),
+        );
+        assert!(result.is_ok());
+        assert!(shown.contains("NOT reproducible"), "{shown}");
+        let (_, shown) = run(&mut seeded, Cell::new(":seed"));
+        assert!(shown.contains("NOT reproducible"), "{shown}");
+    }
+
+    #[test]
+    fn magic_lines_keep_the_cells_line_numbers() {
+        let mut seeded = Seeded::new(Box::new(EchoSeed));
+        let text = result_text(run(&mut seeded, Cell::new(":seed 3\nlet x = 1;")).0);
+        assert!(text.ends_with(" \nlet x = 1;"), "{text:?}");
+        let error = run(&mut seeded, Cell::new(":seed many")).0.unwrap_err();
+        assert_eq!(error.ename, "MagicError");
+        assert!(error.evalue.contains(":seed many"));
+    }
+}

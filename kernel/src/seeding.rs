@@ -1,0 +1,271 @@
+//! Seeding: every session has a seed, every cell a seed derived from it, and entropy that would
+//! make a run unrepeatable is refused before the cell is compiled.
+//!
+//! - The session seed is [`DEFAULT_SEED`] until a cell says `:seed N`; `:seed` alone shows it.
+//! - A cell's seed is the first 8 bytes (little endian) of
+//!   `sha256("linfa-kernel cell seed v1" ‖ session seed as 8 LE bytes ‖ cell identity)`, where the
+//!   identity is the `cellId` JupyterLab sends with every execution (stable while the cell
+//!   exists, whatever its text) or, without one, the cell's source. Re-running a cell therefore
+//!   gives it the same seed; another seed or another cell gives another one. Cells read it with
+//!   `cell_seed()`.
+//! - Calls that draw from the operating system ([`ENTROPY_SOURCES`]) are found in the cell's
+//!   tokens (not in strings or comments) and refused with the call named and its seeded
+//!   replacement. `:allow_entropy` lifts the refusal for the rest of the session, which is then
+//!   marked non-reproducible, with the reason.
+//!
+//! What this does not cover (and says so in the notebook docs): randomness inside dependencies
+//! (std's HashMap keys, rayon scheduling); those need the evaluation process itself to be
+//! deterministic.
+
+use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, tokenize};
+use sha2::{Digest, Sha256};
+
+/// The seed of a session that never ran `:seed`.
+pub const DEFAULT_SEED: u64 = 42;
+
+const DERIVATION_TAG: &[u8] = b"linfa-kernel cell seed v1";
+
+/// The seed of one cell in a session seeded with `session_seed`.
+pub fn cell_seed(session_seed: u64, cell_identity: &str) -> u64 {
+    let digest = Sha256::new()
+        .chain_update(DERIVATION_TAG)
+        .chain_update(session_seed.to_le_bytes())
+        .chain_update(cell_identity.as_bytes())
+        .finalize();
+    u64::from_le_bytes(
+        digest[..8]
+            .try_into()
+            .expect("a sha256 digest has 32 bytes"),
+    )
+}
+
+/// A call that takes its randomness from the operating system, and what to write instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntropySource {
+    /// The tokens that make the call, in order (path separators included).
+    pub tokens: &'static [&'static str],
+    /// How the user wrote it, for the message.
+    pub call: &'static str,
+    pub replacement: &'static str,
+}
+
+const SEEDED_RNG: &str = "rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cell_seed()) (a portable generator seeded from this cell's seed)";
+
+/// Every call refused while entropy is not allowed.
+pub const ENTROPY_SOURCES: &[EntropySource] = &[
+    EntropySource {
+        tokens: &["thread_rng", "("],
+        call: "thread_rng()",
+        replacement: SEEDED_RNG,
+    },
+    EntropySource {
+        tokens: &["rand", "::", "random"],
+        call: "rand::random",
+        replacement: "a value drawn from a seeded generator: rng.r#gen()",
+    },
+    EntropySource {
+        tokens: &["rand", "::", "rng", "("],
+        call: "rand::rng()",
+        replacement: SEEDED_RNG,
+    },
+    EntropySource {
+        tokens: &["OsRng"],
+        call: "OsRng",
+        replacement: SEEDED_RNG,
+    },
+    EntropySource {
+        tokens: &["from_entropy"],
+        call: "from_entropy()",
+        replacement: "seed_from_u64(cell_seed())",
+    },
+    EntropySource {
+        tokens: &["from_os_rng"],
+        call: "from_os_rng()",
+        replacement: "seed_from_u64(cell_seed())",
+    },
+    EntropySource {
+        tokens: &["EnsembleLearnerParams", "::", "new"],
+        call: "EnsembleLearnerParams::new",
+        replacement: "EnsembleLearnerParams::new_fixed_rng(model, Xoshiro256PlusPlus::seed_from_u64(cell_seed()))",
+    },
+    EntropySource {
+        tokens: &["AdaBoostParams", "::", "new"],
+        call: "AdaBoostParams::new",
+        replacement: "AdaBoostParams::new_fixed_rng(Xoshiro256PlusPlus::seed_from_u64(cell_seed()))",
+    },
+    EntropySource {
+        tokens: &["KMeansInit", "::", "KMeansPara"],
+        call: "KMeansInit::KMeansPara",
+        replacement: "KMeansInit::KMeansPlusPlus (KMeansPara's result depends on thread scheduling)",
+    },
+    EntropySource {
+        tokens: &["SystemTime", "::", "now"],
+        call: "SystemTime::now()",
+        replacement: "the notebook's seed (`:seed N`) or cell_seed(); wall-clock time differs every run",
+    },
+];
+
+/// The entropy sources a cell uses, in order of appearance (each once).
+pub fn entropy_in(code: &str) -> Vec<&'static EntropySource> {
+    let words = significant_tokens(code);
+    let mut found: Vec<(usize, &'static EntropySource)> = ENTROPY_SOURCES
+        .iter()
+        .filter_map(|source| {
+            words
+                .windows(source.tokens.len())
+                .position(|window| window.iter().copied().eq(source.tokens.iter().copied()))
+                .map(|at| (at, source))
+        })
+        .collect();
+    found.sort_by_key(|(at, _)| *at);
+    found.into_iter().map(|(_, source)| source).collect()
+}
+
+/// The cell's tokens without whitespace, comments and literals; `::` joined into one token.
+fn significant_tokens(code: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = Vec::new();
+    let mut offset = 0;
+    for token in tokenize(code, FrontmatterAllowed::No) {
+        let text = &code[offset..offset + token.len as usize];
+        offset += token.len as usize;
+        match token.kind {
+            TokenKind::Whitespace
+            | TokenKind::LineComment { .. }
+            | TokenKind::BlockComment { .. }
+            | TokenKind::Literal { .. } => {}
+            TokenKind::Colon if words.last() == Some(&":") => {
+                words.pop();
+                words.push("::");
+            }
+            _ => words.push(text),
+        }
+    }
+    words
+}
+
+/// A kernel magic line that belongs to seeding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedingMagic {
+    ShowSeed,
+    SetSeed(u64),
+    AllowEntropy,
+}
+
+/// Why a magic line could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{line}`: {problem}")]
+pub struct MagicError {
+    pub line: String,
+    pub problem: String,
+}
+
+/// Takes the seeding magics out of a cell: returns them and the rest of the cell, line numbers
+/// kept (a magic line becomes an empty line, so compiler messages still point at the right one).
+pub fn take_magics(code: &str) -> Result<(Vec<SeedingMagic>, String), MagicError> {
+    let mut magics = Vec::new();
+    let mut rest = Vec::new();
+    for line in code.split('\n') {
+        let mut words = line.split_whitespace();
+        let magic = match words.next() {
+            Some(":seed") => match (words.next(), words.next()) {
+                (None, _) => SeedingMagic::ShowSeed,
+                (Some(value), None) => {
+                    SeedingMagic::SetSeed(parse_seed(value).ok_or_else(|| {
+                        MagicError {
+                            line: line.trim().to_owned(),
+                            problem:
+                                "the seed must be a whole number from 0 to 18446744073709551615"
+                                    .to_owned(),
+                        }
+                    })?)
+                }
+                _ => {
+                    return Err(MagicError {
+                        line: line.trim().to_owned(),
+                        problem: "write `:seed` to show the seed or `:seed N` to set it".to_owned(),
+                    });
+                }
+            },
+            Some(":allow_entropy") => SeedingMagic::AllowEntropy,
+            _ => {
+                rest.push(line);
+                continue;
+            }
+        };
+        magics.push(magic);
+        rest.push("");
+    }
+    Ok((magics, rest.join("\n")))
+}
+
+fn parse_seed(text: &str) -> Option<u64> {
+    text.replace('_', "").parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_seeds_are_stable_and_depend_on_seed_and_cell() {
+        assert_eq!(cell_seed(42, "cell-a"), cell_seed(42, "cell-a"));
+        assert_ne!(cell_seed(42, "cell-a"), cell_seed(43, "cell-a"));
+        assert_ne!(cell_seed(42, "cell-a"), cell_seed(42, "cell-b"));
+    }
+
+    #[test]
+    fn the_derivation_is_the_documented_one() {
+        // int.from_bytes(hashlib.sha256(b"linfa-kernel cell seed v1" + (42).to_bytes(8, "little")
+        //     + b"cell-a").digest()[:8], "little"), computed with Python.
+        assert_eq!(cell_seed(42, "cell-a"), 5879963103417701900);
+    }
+
+    #[test]
+    fn entropy_calls_are_found_in_code_not_in_text() {
+        let code = r#"
+            // thread_rng() in a comment is fine
+            let note = "rand::random is fine in a string";
+            let mut r = rand::thread_rng();
+            let x: f64 = rand::random();
+            let m = KMeans::params(3).init_method(KMeansInit::KMeansPara);
+        "#;
+        let calls: Vec<&str> = entropy_in(code).iter().map(|s| s.call).collect();
+        assert_eq!(
+            calls,
+            ["thread_rng()", "rand::random", "KMeansInit::KMeansPara"]
+        );
+    }
+
+    #[test]
+    fn seeded_code_passes() {
+        let code = "let mut rng = Xoshiro256PlusPlus::seed_from_u64(cell_seed());\nlet x: f64 = rng.r#gen();";
+        assert!(entropy_in(code).is_empty());
+        assert!(entropy_in("let rng = my_rng();").is_empty());
+    }
+
+    #[test]
+    fn every_listed_source_is_detected() {
+        for source in ENTROPY_SOURCES {
+            let code = format!("let _ = {};", source.tokens.join(""));
+            assert_eq!(entropy_in(&code), vec![source], "{}", source.call);
+        }
+    }
+
+    #[test]
+    fn magics_are_taken_out_and_lines_are_kept() {
+        let (magics, rest) = take_magics(":seed 7\nlet x = 1;\n:allow_entropy\nx").unwrap();
+        assert_eq!(
+            magics,
+            [SeedingMagic::SetSeed(7), SeedingMagic::AllowEntropy]
+        );
+        assert_eq!(rest, "\nlet x = 1;\n\nx");
+        assert_eq!(take_magics(":seed").unwrap().0, [SeedingMagic::ShowSeed]);
+        assert_eq!(
+            take_magics(":seed 1_000").unwrap().0,
+            [SeedingMagic::SetSeed(1000)]
+        );
+        assert!(take_magics(":seed lots").is_err());
+        assert!(take_magics(":seed 1 2").is_err());
+        assert_eq!(take_magics(":dep rand").unwrap().0, []);
+    }
+}

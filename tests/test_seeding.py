@@ -1,0 +1,97 @@
+"""Seeding through a real client: the session seed, per-cell seeds, refused entropy."""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+
+import pytest
+
+from conftest import execute, start_kernel
+
+
+@pytest.fixture(scope="module")
+def kc():
+    km, kc = start_kernel()
+    yield kc
+    kc.stop_channels()
+    km.shutdown_kernel()
+
+
+def documented_cell_seed(session_seed: int, identity: str) -> int:
+    """The derivation documented in kernel/src/seeding.rs, computed independently."""
+    digest = hashlib.sha256(
+        b"linfa-kernel cell seed v1" + session_seed.to_bytes(8, "little") + identity.encode()
+    ).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def run_cell(kc, code: str, cell_id: str) -> str:
+    """Runs `code` as JupyterLab does, with a cellId in the metadata; returns the result text."""
+    message = kc.session.msg(
+        "execute_request",
+        {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+         "allow_stdin": False, "stop_on_error": True},
+        metadata={"cellId": cell_id},
+    )
+    kc.shell_channel.send(message)
+    result = None
+    while True:
+        try:
+            msg = kc.get_iopub_msg(timeout=120)
+        except queue.Empty:
+            raise TimeoutError(code)
+        if msg["parent_header"].get("msg_id") != message["header"]["msg_id"]:
+            continue
+        if msg["msg_type"] == "execute_result":
+            result = msg["content"]["data"]["text/plain"]
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return result
+
+
+def test_the_session_seed_is_shown(kc):
+    shown = execute(kc, ":seed")
+    assert shown.status == "ok"
+    assert "Session seed: 42" in shown.stdout()
+
+
+def test_a_cell_gets_the_documented_seed_of_its_cell_id(kc):
+    seed = run_cell(kc, "cell_seed()", "cell-7f3a")
+    assert int(seed) == documented_cell_seed(42, "cell-7f3a")
+    assert run_cell(kc, "cell_seed()", "cell-7f3a") == seed, "re-running a cell changed its seed"
+    assert run_cell(kc, "cell_seed()", "another-cell") != seed
+
+
+def test_without_a_cell_id_the_source_is_the_identity(kc):
+    result = execute(kc, "cell_seed()")
+    assert int(result.result_text()) == documented_cell_seed(42, "cell_seed()")
+
+
+def test_another_session_seed_gives_other_cell_seeds(kc):
+    assert "Session seed: 7" in execute(kc, ":seed 7").stdout()
+    assert int(run_cell(kc, "cell_seed()", "cell-7f3a")) == documented_cell_seed(7, "cell-7f3a")
+    execute(kc, ":seed 42")
+
+
+def test_a_bad_seed_is_a_clear_error(kc):
+    failed = execute(kc, ":seed forty-two")
+    assert failed.status == "error"
+    assert failed.reply["content"]["ename"] == "MagicError"
+    assert "whole number" in failed.reply["content"]["evalue"]
+
+
+def test_entropy_is_refused_before_compiling_with_the_seeded_replacement(kc):
+    refused = execute(kc, "let mut generator = rand::thread_rng();")
+    assert refused.status == "error"
+    content = refused.reply["content"]
+    assert content["ename"] == "EntropyRefused"
+    assert "thread_rng()" in content["evalue"] and "cell_seed()" in content["evalue"]
+    assert any(":allow_entropy" in line for line in content["traceback"])
+
+
+def test_allowing_entropy_marks_the_session_non_reproducible(kc):
+    allowed = execute(kc, ":allow_entropy\nfn thread_rng() -> u32 { 4 }\nthread_rng()")
+    assert allowed.status == "ok", allowed.reply["content"]
+    assert allowed.result_text() == "4"
+    assert "non-reproducible" in allowed.text("stderr")
+    assert "NOT reproducible" in execute(kc, ":seed").stdout()
