@@ -47,6 +47,9 @@ pub struct EntropySource {
     /// How the user wrote it, for the message.
     pub call: &'static str,
     pub replacement: &'static str,
+    /// Refused only inside the arguments of a seeding call (`seed_from_u64(..)`, ...): the
+    /// clock is fine for timing, not as a seed.
+    pub only_as_seed: bool,
 }
 
 const SEEDED_RNG: &str = "rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cell_seed()) (a portable generator seeded from this cell's seed)";
@@ -57,68 +60,105 @@ pub const ENTROPY_SOURCES: &[EntropySource] = &[
         tokens: &["thread_rng", "("],
         call: "thread_rng()",
         replacement: SEEDED_RNG,
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["rand", "::", "random"],
         call: "rand::random",
         replacement: "a value drawn from a seeded generator: rng.r#gen()",
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["rand", "::", "rng", "("],
         call: "rand::rng()",
         replacement: SEEDED_RNG,
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["OsRng"],
         call: "OsRng",
         replacement: SEEDED_RNG,
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["from_entropy"],
         call: "from_entropy()",
         replacement: "seed_from_u64(cell_seed())",
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["from_os_rng"],
         call: "from_os_rng()",
         replacement: "seed_from_u64(cell_seed())",
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["EnsembleLearnerParams", "::", "new"],
         call: "EnsembleLearnerParams::new",
         replacement: "EnsembleLearnerParams::new_fixed_rng(model, Xoshiro256PlusPlus::seed_from_u64(cell_seed()))",
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["AdaBoostParams", "::", "new"],
         call: "AdaBoostParams::new",
         replacement: "AdaBoostParams::new_fixed_rng(Xoshiro256PlusPlus::seed_from_u64(cell_seed()))",
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["KMeansInit", "::", "KMeansPara"],
         call: "KMeansInit::KMeansPara",
         replacement: "KMeansInit::KMeansPlusPlus (KMeansPara's result depends on thread scheduling)",
+        only_as_seed: false,
     },
     EntropySource {
         tokens: &["SystemTime", "::", "now"],
-        call: "SystemTime::now()",
+        call: "SystemTime::now() as a seed",
         replacement: "the notebook's seed (`:seed N`) or cell_seed(); wall-clock time differs every run",
+        only_as_seed: true,
     },
 ];
 
 /// The entropy sources a cell uses, in order of appearance (each once).
 pub fn entropy_in(code: &str) -> Vec<&'static EntropySource> {
     let words = significant_tokens(code);
+    let seeding = inside_seeding_call(&words);
     let mut found: Vec<(usize, &'static EntropySource)> = ENTROPY_SOURCES
         .iter()
         .filter_map(|source| {
             words
                 .windows(source.tokens.len())
-                .position(|window| window.iter().copied().eq(source.tokens.iter().copied()))
-                .map(|at| (at, source))
+                .enumerate()
+                .find(|(at, window)| {
+                    window.iter().copied().eq(source.tokens.iter().copied())
+                        && (!source.only_as_seed || seeding[*at])
+                })
+                .map(|(at, _)| (at, source))
         })
         .collect();
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, source)| source).collect()
+}
+
+/// For each token: is it inside the arguments of a call whose name speaks of a seed
+/// (`seed_from_u64`, `from_seed`, `with_seed`, `random_state`, ...)?
+fn inside_seeding_call(words: &[&str]) -> Vec<bool> {
+    let mut open: Vec<bool> = Vec::new();
+    let mut inside = Vec::with_capacity(words.len());
+    for (at, word) in words.iter().enumerate() {
+        match *word {
+            "(" => {
+                let callee = at.checked_sub(1).map_or("", |before| words[before]);
+                let seeds = callee.contains("seed") || callee == "random_state";
+                open.push(seeds);
+            }
+            ")" => {
+                open.pop();
+            }
+            _ => {}
+        }
+        inside.push(open.iter().any(|&seeds| seeds));
+    }
+    inside
 }
 
 /// The cell's tokens without whitespace, comments and literals; `::` joined into one token.
@@ -246,9 +286,18 @@ mod tests {
     #[test]
     fn every_listed_source_is_detected() {
         for source in ENTROPY_SOURCES {
-            let code = format!("let _ = {};", source.tokens.join(""));
+            let code = format!("let _ = seed_from_u64({});", source.tokens.join(""));
             assert_eq!(entropy_in(&code), vec![source], "{}", source.call);
         }
+    }
+
+    #[test]
+    fn the_clock_is_refused_as_a_seed_but_not_for_timing() {
+        let timing = "let start = SystemTime::now();\ntrain();\nstart.elapsed()";
+        assert!(entropy_in(timing).is_empty());
+        let seeded = "let rng = Xoshiro256PlusPlus::seed_from_u64(\n    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs());";
+        let calls: Vec<&str> = entropy_in(seeded).iter().map(|s| s.call).collect();
+        assert_eq!(calls, ["SystemTime::now() as a seed"]);
     }
 
     #[test]
