@@ -181,6 +181,8 @@ def test_a_crashing_cell_restarts_the_evaluation_process(kc, code, signal):
     assert "Re-run the cells" in "\n".join(died.reply["content"]["traceback"])
     alive(kc)
     assert execute(kc, "before_crash").status == "error", "variables cannot survive a crash"
+    # The new evaluation process has its flusher again: text without a newline still arrives.
+    assert execute(kc, 'print!("after the crash");').stdout() == "after the crash"
 
 
 def test_restart_gives_a_fresh_session(kernel):

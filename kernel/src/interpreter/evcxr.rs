@@ -96,9 +96,12 @@ impl EvcxrInterpreter {
         self.execute(&Cell::new(code), &Outputs::discarding())
     }
 
+    /// Starts the flusher in the new evaluation process. It goes to evcxr directly, not through
+    /// `execute`: if this evaluation also killed the process, `execute` would restart it again,
+    /// and the two would recurse.
     fn after_process_restart(&mut self) {
-        if let Err(error) = self.run_quietly(prelude::START_FLUSHER) {
-            tracing::warn!("output flusher did not restart: {}", error.evalue);
+        if let Err(error) = self.context.execute(prelude::START_FLUSHER) {
+            tracing::warn!("output flusher did not restart: {error}");
         }
     }
 
