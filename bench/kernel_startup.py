@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""Kernel start-up and trivial-cell latency, linfa-kernel against evcxr_jupyter, one run.
+"""Kernel start-up, cell latency and the first linfa fit: linfa-kernel against evcxr_jupyter.
 
-For each kernel, alternating, in fresh processes: the time from launching the kernel to its
-kernel_info reply, the first trivial cell (`1 + 1`), their sum (what a user waits for after
-starting a kernel), and the median of ten more trivial cells.
-Everything is measured from a real client (jupyter_client). The machine is shared and noisy,
-so compare the ratios.
+Each run starts every kernel twice, in fresh processes, from a real client (jupyter_client),
+alternating kernels:
 
-    python bench/kernel_startup.py --runs 5 --peer /path/to/evcxr_jupyter
+- a plain session: launch to kernel_info reply, the first trivial cell (`1 + 1`), the median of
+  ten more trivial cells;
+- a linfa session: the cells a student writes to train KMeans on iris (seeded), timed from
+  launch to the fit's reply; the same fit cell again (warm re-fit); the median of ten trivial
+  cells with linfa loaded; the peak resident memory of the kernel process plus its evaluation
+  process (VmHWM from /proc, read before shutdown).
 
-linfa-kernel is found through the installed `linfa` kernelspec (scripts/lab or scripts/test
-installs it into .venv). The peer is
-`cargo install evcxr_jupyter --locked --version 0.22.0`.
+linfa-kernel uses its preloaded stack (prebuilt by `linfa-kernel install`), with no `:dep`
+line. The peer, evcxr_jupyter 0.22.0 (`cargo install evcxr_jupyter --locked --version 0.22.0`),
+gets `:dep` lines for the crates the fit needs, and its model binding needs a type annotation
+(evcxr cannot infer it). The machine is shared and noisy: compare the ratios.
+
+    python bench/kernel_startup.py --runs 3 --peer /path/to/evcxr_jupyter
 """
 
 from __future__ import annotations
@@ -28,6 +33,27 @@ import time
 from jupyter_client.manager import KernelManager
 
 TRIVIAL = "1 + 1"
+LINFA_CELLS = {
+    "linfa": [
+        "use linfa::prelude::*;\nuse linfa_clustering::KMeans;\n"
+        "use rand_xoshiro::Xoshiro256PlusPlus;\nuse rand::SeedableRng;",
+        "let data = linfa_datasets::iris();",
+    ],
+    "evcxr-peer": [
+        ':dep linfa = "=0.8.1"\n:dep linfa-clustering = "=0.8.1"\n:dep linfa-nn = "=0.8.1"\n'
+        ':dep linfa-datasets = { version = "=0.8.1", features = ["iris"] }\n'
+        ':dep ndarray = "0.16"\n:dep rand = "0.8"\n:dep rand_xoshiro = "0.6"',
+        "use linfa::prelude::*;\nuse linfa_clustering::KMeans;\n"
+        "use rand_xoshiro::Xoshiro256PlusPlus;\nuse rand::SeedableRng;",
+        "let data = linfa_datasets::iris();",
+    ],
+}
+FIT = {
+    "linfa": "let model = KMeans::params_with_rng(3, Xoshiro256PlusPlus::seed_from_u64(42))"
+    ".fit(&data).unwrap();",
+    "evcxr-peer": "let model: KMeans<f64, linfa_nn::distance::L2Dist> = "
+    "KMeans::params_with_rng(3, Xoshiro256PlusPlus::seed_from_u64(42)).fit(&data).unwrap();",
+}
 
 
 def peer_kernelspec(binary: str) -> str:
@@ -41,7 +67,7 @@ def peer_kernelspec(binary: str) -> str:
     return root
 
 
-def cell(kc, code: str, timeout: float = 600) -> float:
+def cell(kc, code: str, timeout: float = 1200) -> float:
     start = time.perf_counter()
     msg_id = kc.execute(code)
     while True:
@@ -53,31 +79,92 @@ def cell(kc, code: str, timeout: float = 600) -> float:
     return time.perf_counter() - start
 
 
-def measure(kernel_name: str) -> dict[str, float]:
-    km = KernelManager(kernel_name=kernel_name)
-    start = time.perf_counter()
+def descendants(pid: int) -> list[int]:
+    found = [pid]
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    found += descendants(int(child))
+        except OSError:
+            pass
+    return found
+
+
+def peak_rss_mib(pid: int) -> float:
+    total_kib = 0
+    for process in descendants(pid):
+        try:
+            with open(f"/proc/{process}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        total_kib += int(line.split()[1])
+        except OSError:
+            pass
+    return total_kib / 1024
+
+
+def start(spec: str):
+    km = KernelManager(kernel_name=spec)
+    started = time.perf_counter()
     km.start_kernel()
     kc = km.client()
     kc.start_channels()
+    msg_id = kc.kernel_info()
+    while True:
+        reply = kc.get_shell_msg(timeout=120)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    return km, kc, started, time.perf_counter() - started
+
+
+def stop(km, kc) -> None:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def plain_session(spec: str) -> dict[str, float]:
+    km, kc, _, info = start(spec)
     try:
-        msg_id = kc.kernel_info()
-        while True:
-            reply = kc.get_shell_msg(timeout=120)
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
-        info = time.perf_counter() - start
         first = cell(kc, TRIVIAL)
-        warm = statistics.median(cell(kc, TRIVIAL) for _ in range(10))
+        median = statistics.median(cell(kc, TRIVIAL) for _ in range(10))
         return {"kernel_info": info, "first_cell": first, "first_result": info + first,
-                "median_cell": warm}
+                "median_cell": median}
     finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        stop(km, kc)
+
+
+def linfa_session(spec: str) -> dict[str, float]:
+    km, kc, started, _ = start(spec)
+    try:
+        for code in LINFA_CELLS[spec]:
+            cell(kc, code)
+        cell(kc, FIT[spec])
+        first_fit = time.perf_counter() - started
+        refit = cell(kc, FIT[spec])
+        median = statistics.median(cell(kc, TRIVIAL) for _ in range(10))
+        pid = km.provisioner.process.pid
+        return {"first_fit": first_fit, "refit": refit, "median_linfa_cell": median,
+                "peak_mib": peak_rss_mib(pid)}
+    finally:
+        stop(km, kc)
+
+
+METRICS = {
+    "kernel_info": ("launch to kernel_info reply", "s"),
+    "first_cell": ("first trivial cell", "s"),
+    "first_result": ("launch to first trivial result", "s"),
+    "median_cell": ("median of 10 trivial cells, fresh kernel", "s"),
+    "first_fit": ("launch to first linfa fit (KMeans, iris, seeded)", "s"),
+    "refit": ("warm re-fit (same cell again)", "s"),
+    "median_linfa_cell": ("median of 10 trivial cells, linfa loaded", "s"),
+    "peak_mib": ("peak RSS, kernel + evaluation process", "MiB"),
+}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peer", default=shutil.which("evcxr_jupyter"),
                         help="evcxr_jupyter binary (default: from PATH)")
     args = parser.parse_args()
@@ -92,26 +179,23 @@ def main() -> int:
     results: dict[str, list[dict[str, float]]] = {name: [] for name in kernels}
     for run in range(args.runs):
         for name, spec in kernels.items():
-            results[name].append(measure(spec))
+            figures = plain_session(spec) | linfa_session(spec)
+            results[name].append(figures)
             print(f"run {run + 1}/{args.runs} {name}: "
-                  + ", ".join(f"{k} {v:.3f} s" for k, v in results[name][-1].items()), file=sys.stderr)
+                  + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()), file=sys.stderr)
 
-    metrics = ["kernel_info", "first_cell", "first_result", "median_cell"]
-    labels = {"kernel_info": "launch to kernel_info reply", "first_cell": "first trivial cell",
-              "first_result": "launch to first cell's result",
-              "median_cell": "median of 10 trivial cells"}
-    medians = {name: {m: statistics.median(r[m] for r in runs) for m in metrics}
+    medians = {name: {m: statistics.median(r[m] for r in runs) for m in METRICS}
                for name, runs in results.items()}
     names = list(kernels)
-    header = "| measure (median of %d runs) | " % args.runs + " | ".join(names)
+    header = f"| measure (median of {args.runs} runs) | " + " | ".join(names)
     if len(names) == 2:
         header += " | ratio (linfa / peer)"
     print(header + " |")
     print("|---" * (len(names) + 1 + (len(names) == 2)) + "|")
-    for m in metrics:
-        row = f"| {labels[m]} | " + " | ".join(f"{medians[n][m]:.3f} s" for n in names)
+    for metric, (label, unit) in METRICS.items():
+        row = f"| {label} | " + " | ".join(f"{medians[n][metric]:.3f} {unit}" for n in names)
         if len(names) == 2:
-            row += f" | {medians[names[0]][m] / medians[names[1]][m]:.2f}x"
+            row += f" | {medians[names[0]][metric] / medians[names[1]][metric]:.2f}x"
         print(row + " |")
     return 0
 

@@ -40,9 +40,11 @@ build_workspace() {
   (cd "$ROOT" && cargo build --release --locked --workspace --all-targets)
 }
 
-# install_kernel: puts the binary into the environment and registers the kernelspec there.
+# install_kernel: puts the binary into the environment, registers the kernelspec there and
+# prebuilds the linfa stack (once per kernel version; ~2 minutes on 2 cores, then reused from
+# $LINFA_KERNEL_CACHE, default ~/.cache/linfa-kernel).
 install_kernel() {
-  say "installing the linfa kernelspec into $VENV"
+  say "installing the linfa kernelspec into $VENV and prebuilding the linfa stack"
   install -m 0755 "$TARGET_DIR/release/linfa-kernel" "$VENV/bin/linfa-kernel"
   VIRTUAL_ENV="$VENV" "$VENV/bin/linfa-kernel" install --sys-prefix
 }

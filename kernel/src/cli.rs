@@ -1,4 +1,5 @@
-//! The command line: `launch` (what Jupyter runs) and `install` (the kernelspec).
+//! The command line: `launch` (what Jupyter runs), `install` (the kernelspec, then the
+//! prebuilt stack) and `prebuild` (the stack alone).
 //!
 //! Parsing is clap's; each subcommand turns into one library call, and errors travel back to
 //! `main` as `anyhow` chains that say what failed and what to do.
@@ -33,8 +34,16 @@ pub enum Command {
         #[arg(long, short = 'f', value_name = "FILE")]
         connection_file: PathBuf,
     },
-    /// Install the kernelspec so JupyterLab, nbclient, `jupyter console` and VS Code list it.
+    /// Install the kernelspec so JupyterLab, nbclient, `jupyter console` and VS Code list it,
+    /// then prebuild the linfa stack.
     Install(InstallArgs),
+    /// Compile the preloaded linfa stack once into the cache every kernel starts from
+    /// ($LINFA_KERNEL_CACHE, else ~/.cache/linfa-kernel).
+    Prebuild {
+        /// Build again even if a build for this kernel, lock and compiler exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +64,9 @@ pub struct InstallArgs {
     /// The name shown in launchers and kernel pickers.
     #[arg(long, default_value = "Rust (linfa)")]
     pub display_name: String,
+    /// Do not build the linfa stack now; the first kernel builds it (or run `prebuild` later).
+    #[arg(long)]
+    pub no_prebuild: bool,
 }
 
 impl InstallArgs {
@@ -79,9 +91,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 args.name,
                 directory.display()
             );
-            Ok(())
+            if args.no_prebuild {
+                return Ok(());
+            }
+            run_prebuild()
         }
+        Command::Prebuild { force } => crate::prebuild::prebuild(force),
     }
+}
+
+/// Runs `prebuild` in a child process: it re-executes itself into a session folder, which the
+/// installing process should not do.
+fn run_prebuild() -> anyhow::Result<()> {
+    let executable = std::env::current_exe()?;
+    let status = std::process::Command::new(executable)
+        .arg("prebuild")
+        .status()?;
+    anyhow::ensure!(
+        status.success(),
+        "the kernelspec is installed, but prebuilding the linfa stack failed ({status}); \
+         run `linfa-kernel prebuild` to try again, or let the first kernel build it"
+    );
+    Ok(())
 }
 
 /// Logs to the stderr the process started with, which stays the server log even after

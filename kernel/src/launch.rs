@@ -16,12 +16,16 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::core::{Control, Outbox, Shell};
 use crate::interpreter::InterpreterHandle;
-use crate::interpreter::evcxr::{self, FlushFifo};
+use crate::interpreter::evcxr::{self, FlushFifo, StackSetup};
+use crate::interpreter::evcxr_stack::StackPlan;
 use crate::interpreter::seeded::Seeded;
+use crate::stack::{Session, StackCache};
 use crate::wire::WireCodec;
 
 /// Runs the kernel until it is shut down.
 pub fn launch(connection_file: &Path) -> anyhow::Result<()> {
+    // First: entering a session re-executes this process (see `Session::enter`).
+    let stack = prepare_stack();
     let text = std::fs::read_to_string(connection_file).with_context(|| {
         format!(
             "cannot read the connection file {}",
@@ -40,17 +44,34 @@ pub fn launch(connection_file: &Path) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(info, codec))
+    runtime.block_on(serve(info, codec, stack))
 }
 
-async fn serve(info: ConnectionInfo, codec: WireCodec) -> anyhow::Result<()> {
+/// The session folder and the plan for the preloaded stack; an error leaves the kernel usable
+/// without the stack (the first cell says why).
+fn prepare_stack() -> Result<StackSetup, String> {
+    let cache = StackCache::open().map_err(|e| e.to_string())?;
+    let session = Session::enter(&cache).map_err(|e| e.to_string())?;
+    let plan = StackPlan::new(cache).map_err(|e| e.to_string())?;
+    Ok(StackSetup {
+        plan,
+        session: Arc::new(session),
+    })
+}
+
+async fn serve(
+    info: ConnectionInfo,
+    codec: WireCodec,
+    stack: Result<StackSetup, String>,
+) -> anyhow::Result<()> {
+    let session = stack.as_ref().ok().map(|setup| setup.session.clone());
     // Kept here, not on the interpreter thread, so it is removed however that thread ends.
     let flush_fifo = FlushFifo::create().context("cannot create the output flush FIFO")?;
     let fifo_path = flush_fifo.path().to_owned();
     let build_lines = crate::build_progress::capture_stderr()
         .context("cannot capture build output for the notebook")?;
     let interpreter = InterpreterHandle::spawn(move || {
-        let evcxr = evcxr::start(&fifo_path, build_lines)?;
+        let evcxr = evcxr::start(&fifo_path, build_lines, stack)?;
         Ok(Box::new(Seeded::new(evcxr)) as Box<dyn crate::interpreter::Interpreter>)
     });
     let (incoming, outgoing) = crate::transport::serve(&info, codec).await?;
@@ -96,6 +117,8 @@ async fn serve(info: ConnectionInfo, codec: WireCodec) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = cleanup.await;
     drop(flush_fifo);
+    // The last reference: removes the session folder now that evcxr is done with it.
+    drop(session);
     tracing::info!("kernel shut down");
     Ok(())
 }

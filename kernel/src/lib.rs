@@ -11,6 +11,7 @@
 //!   entropy that would make a run unrepeatable;
 //! - [`output_protocol`] and [`prelude`] carry rich output from a running cell to the core;
 //! - [`build_progress`] brings cargo's dependency builds into the notebook;
+//! - [`stack`] is the preloaded linfa stack: its pinned manifest and the prebuilt cache;
 //! - [`kernelspec`], [`launch`] and [`cli`] are the edges a user touches.
 
 pub mod build_progress;
@@ -23,7 +24,10 @@ pub mod kernelspec;
 pub mod language;
 pub mod launch;
 pub mod output_protocol;
+pub mod prebuild;
 pub mod prelude;
+pub mod rustc_wrapper;
 pub mod seeding;
+pub mod stack;
 pub mod transport;
 pub mod wire;

@@ -18,6 +18,10 @@ use std::sync::{Arc, Mutex};
 
 use evcxr::{CommandContext, EvalCallbacks, EvalContext, EvalContextOutputs};
 
+use super::evcxr_stack::StackPlan;
+use super::type_probe;
+use crate::stack::Session;
+
 use super::{
     Cell, CellError, CellOutput, Completions, Executed, Interpreter, Interrupt, MimeBundle,
     Outputs, StreamName, byte_offset, code_point_offset, plain_text,
@@ -39,6 +43,10 @@ Rich output from a cell:
 
 A cell's final expression without `;` is shown as its result.
 
+The linfa stack (linfa and its algorithm crates, linfa-datasets, ndarray, rand, rand_xoshiro,
+plotters, serde_json, linfa-export) is preloaded: no `:dep` needed. `:stack` lists the pinned
+versions.
+
 Seeding: every session has a seed (42 until `:seed N`; `:seed` shows it). Each cell gets its own
 seed derived from it: cell_seed(). Calls that draw from the operating system (thread_rng,
 rand::random, OsRng, from_entropy, ...) are refused; `:allow_entropy` allows them and marks the
@@ -49,67 +57,246 @@ Interrupt stops a running cell by restarting the evaluation process: variables a
 evcxr commands:
 ";
 
+/// The preloaded stack for this kernel: what to load and the session folder to load it into.
+#[derive(Debug)]
+pub struct StackSetup {
+    pub plan: StackPlan,
+    pub session: Arc<Session>,
+}
+
 /// Starts evcxr with the prelude evaluated; runs on the interpreter thread. `flush_fifo` is
 /// the path of a [`FlushFifo`], which the caller keeps (and removes) whatever happens here;
 /// `build_lines` carries cargo's progress lines (see [`crate::build_progress`]).
+///
+/// With a prebuilt stack the session starts from it and the stack is loaded here, in the same
+/// build as the prelude. Without one, the stack is built by the first cell, where cargo's
+/// progress can be shown; if the stack cannot be used at all (`stack` is an error), cells run
+/// without it and the first one says why.
 pub fn start(
     flush_fifo: &Path,
     build_lines: crossbeam_channel::Receiver<String>,
+    stack: Result<StackSetup, String>,
 ) -> Result<Box<dyn Interpreter>, String> {
     let executable =
         std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
     let seed_file = FlushFifo::seed_file_beside(flush_fifo);
-    let mut command = Command::new(executable);
+    let mut command = Command::new(&executable);
     command.env(prelude::FLUSH_FIFO_ENV, flush_fifo);
     command.env(prelude::CELL_SEED_FILE_ENV, &seed_file);
-    let (eval_context, outputs) =
+
+    let stack_summary = stack_summary(stack.as_ref().ok());
+    let mut stack_note = None;
+    let mut stack = match stack {
+        Ok(setup) => match setup.plan.start_session(&setup.session) {
+            Ok(prebuilt) => Some((setup, prebuilt)),
+            Err(error) => {
+                stack_note = Some(stack_unavailable(&error.to_string()));
+                None
+            }
+        },
+        Err(message) => {
+            stack_note = Some(stack_unavailable(&message));
+            None
+        }
+    };
+
+    let (mut eval_context, outputs) =
         EvalContext::with_subprocess_command(command).map_err(|e| e.to_string())?;
-    let context = CommandContext::with_eval_context(eval_context);
-    let mut interpreter = EvcxrInterpreter {
+    let process = eval_context.process_handle();
+    let probe_flag = FlushFifo::probe_flag_beside(flush_fifo);
+    let mut state = eval_context.state();
+    state.set_build_env("RUSTC_WORKSPACE_WRAPPER", &executable.to_string_lossy());
+    state.set_build_env(
+        crate::rustc_wrapper::WRAPPER_ENV,
+        &probe_flag.to_string_lossy(),
+    );
+    eval_context
+        .eval_with_state("", state)
+        .map_err(|e| format!("cannot configure evcxr's builds: {e}"))?;
+    // One compile for the prelude and the stack: every evaluation costs a crate build.
+    let prelude_code = format!("{}\n{}", prelude::SOURCE, prelude::START_FLUSHER);
+    let stack_prelude = format!("{}\n{}", prelude::STACK_IMPORT, prelude::START_FLUSHER);
+    let mut pending = None;
+    match stack.take() {
+        Some((setup, true)) => {
+            if let Err(error) = setup
+                .plan
+                .load(&mut eval_context, &setup.session, &stack_prelude)
+            {
+                tracing::error!("{error}");
+                stack_note = Some(stack_unavailable(&error.to_string()));
+                run_prelude(&mut eval_context, &prelude_code)?;
+            }
+        }
+        Some((setup, false)) => {
+            run_prelude(&mut eval_context, &prelude_code)?;
+            pending = Some(setup);
+        }
+        None => run_prelude(&mut eval_context, &prelude_code)?,
+    }
+    let (mut context, unloaded) = match pending {
+        Some(setup) => (None, Some((eval_context, setup))),
+        None => (Some(CommandContext::with_eval_context(eval_context)), None),
+    };
+    if let Some(context) = context.as_mut()
+        && stack_note.is_none()
+        && std::env::var_os("LINFA_KERNEL_NO_WARMUP").is_none()
+    {
+        warm_up_analysis(context);
+    }
+    let interpreter = EvcxrInterpreter {
         interrupter: Arc::new(EvcxrInterrupter {
-            process: context.process_handle(),
+            process,
             running: AtomicBool::new(false),
             interrupted: AtomicBool::new(false),
         }),
         context,
+        unloaded,
+        stack_note,
+        stack_summary,
         pump: OutputPump::start(outputs, build_lines),
         seed_file,
+        probe_flag,
     };
-    // One compile for both: every evaluation costs a crate build.
-    interpreter
-        .run_quietly(&format!("{}\n{}", prelude::SOURCE, prelude::START_FLUSHER))
-        .map_err(|e| format!("the cell prelude did not compile: {}", e.evalue))?;
     tracing::info!("evcxr is ready");
     Ok(Box::new(interpreter))
 }
 
+/// Code a student's first cells resemble: analysing it once loads linfa's crates into
+/// rust-analyzer (which evcxr asks for every top-level variable's type), so the first real cell
+/// does not pay for that. Nothing is compiled or run.
+const WARM_UP: &str = "use linfa::prelude::*;\n\
+    let data = linfa_datasets::iris();\n\
+    let model = linfa_clustering::KMeans::params(3).fit(&data).unwrap();\n\
+    let tree = linfa_trees::DecisionTree::params().fit(&data).unwrap();\n\
+    model.";
+
+fn warm_up_analysis(context: &mut CommandContext) {
+    let started = std::time::Instant::now();
+    let found = context
+        .completions(WARM_UP, WARM_UP.len())
+        .map(|c| c.completions.len())
+        .unwrap_or_default();
+    tracing::info!(
+        "analysis warmed up in {:.1?} ({found} completions)",
+        started.elapsed()
+    );
+}
+
+/// The text `:stack` shows.
+fn stack_summary(setup: Option<&StackSetup>) -> String {
+    let mut text = String::from("The preloaded linfa stack (pinned by kernel/stack/Cargo.lock):\n");
+    for pinned in crate::stack::manifest::pinned_versions() {
+        text.push_str(&format!("  {} {}\n", pinned.name, pinned.version));
+    }
+    match setup {
+        Some(setup) => text.push_str(&format!(
+            "Build key {} in {}",
+            setup.plan.key,
+            setup.plan.cache.root().display()
+        )),
+        None => text.push_str("Not available in this kernel (see the first cell's message)."),
+    }
+    text
+}
+
+fn run_prelude(context: &mut EvalContext, code: &str) -> Result<(), String> {
+    context
+        .eval(code)
+        .map(|_| ())
+        .map_err(|e| format!("the cell prelude did not compile: {e}"))
+}
+
+fn stack_unavailable(reason: &str) -> String {
+    format!(
+        "linfa-kernel: the preloaded linfa stack is not available in this kernel: {reason}\n\
+         Cells run without it; `:dep` lines still work.\n"
+    )
+}
+
 struct EvcxrInterpreter {
-    context: CommandContext,
+    /// evcxr with its commands; `None` only while the stack waits to be built by the first cell.
+    context: Option<CommandContext>,
+    /// evcxr before the stack is added (the stack is added through evcxr's state, which the
+    /// command layer no longer exposes), with what is needed to build it.
+    unloaded: Option<(EvalContext, StackSetup)>,
+    /// Said once, at the first cell: why the stack is missing from this kernel.
+    stack_note: Option<String>,
+    /// What `:stack` shows: the pinned crates and where their build lives.
+    stack_summary: String,
     pump: OutputPump,
     interrupter: Arc<EvcxrInterrupter>,
     /// Where the running cell's seed is written for the prelude's `cell_seed()`.
     seed_file: PathBuf,
+    /// Present while a type probe compiles (see [`crate::rustc_wrapper`]).
+    probe_flag: PathBuf,
 }
 
 impl EvcxrInterpreter {
-    fn run_quietly(&mut self, code: &str) -> Result<Executed, CellError> {
-        self.execute(&Cell::new(code), &Outputs::discarding())
-    }
-
     /// Starts the flusher in the new evaluation process. It goes to evcxr directly, not through
     /// `execute`: if this evaluation also killed the process, `execute` would restart it again,
     /// and the two would recurse.
     fn after_process_restart(&mut self) {
-        if let Err(error) = self.context.execute(prelude::START_FLUSHER) {
+        let Some(context) = self.context.as_mut() else {
+            return;
+        };
+        if let Err(error) = context.execute(prelude::START_FLUSHER) {
             tracing::warn!("output flusher did not restart: {error}");
+        }
+    }
+
+    /// Builds the stack if this kernel found none prebuilt: in the first cell, so cargo's
+    /// progress shows under it, then publishes it for later kernels.
+    fn ensure_stack(&mut self, outputs: &Outputs) -> Result<(), CellError> {
+        if let Some(note) = self.stack_note.take() {
+            outputs.stream(StreamName::Stderr, note);
+        }
+        let Some((mut eval_context, setup)) = self.unloaded.take() else {
+            return Ok(());
+        };
+        if let Some(why) = setup.plan.why_building() {
+            outputs.stream(StreamName::Stderr, why);
+        }
+        let started = std::time::Instant::now();
+        let loaded = setup.plan.load(&mut eval_context, &setup.session, "");
+        if loaded.is_ok() {
+            setup.plan.fill_check_outputs(&mut eval_context);
+        }
+        self.context = Some(CommandContext::with_eval_context(eval_context));
+        match loaded {
+            Ok(_) => {
+                let published = setup.plan.publish_if_built(&setup.session);
+                let after = match published {
+                    Ok(()) => "later kernels start with it".to_owned(),
+                    Err(error) => format!("it could not be saved for later kernels: {error}"),
+                };
+                outputs.stream(
+                    StreamName::Stderr,
+                    format!(
+                        "linfa-kernel: the linfa stack is built ({:.0} s); {after}.\n",
+                        started.elapsed().as_secs_f64()
+                    ),
+                );
+                Ok(())
+            }
+            Err(error) => Err(CellError {
+                ename: "StackBuildFailed".to_owned(),
+                evalue: error.to_string(),
+                traceback: vec![
+                    format!("The preloaded linfa stack could not be built: {error}"),
+                    "Cells run without it now. Run `linfa-kernel prebuild` in a terminal to see \
+                     cargo's full output, then restart the kernel."
+                        .to_owned(),
+                ],
+            }),
         }
     }
 
     fn help_page(&mut self) -> Result<Executed, CellError> {
         let evcxr_help = self
             .context
-            .execute(":help")
-            .ok()
+            .as_mut()
+            .and_then(|context| context.execute(":help").ok())
             .and_then(|out| out.get("text/plain").map(str::to_owned))
             .unwrap_or_default();
         Ok(Executed {
@@ -125,6 +312,12 @@ impl Interpreter for EvcxrInterpreter {
         if code.trim() == ":help" {
             return self.help_page();
         }
+        if code.trim() == ":stack" {
+            return Ok(Executed {
+                result: Some(plain_text(self.stack_summary.clone())),
+                page: None,
+            });
+        }
         if let Some(seed) = cell.seed
             && let Err(error) = std::fs::write(&self.seed_file, seed.to_string())
         {
@@ -138,6 +331,18 @@ impl Interpreter for EvcxrInterpreter {
             });
         }
         self.pump.attach(outputs.clone());
+        if let Err(error) = self.ensure_stack(outputs) {
+            self.pump.finish();
+            return Err(error);
+        }
+        let Some(context) = self.context.as_mut() else {
+            self.pump.finish();
+            return Err(CellError {
+                ename: "KernelError".to_owned(),
+                evalue: "evcxr is not running".to_owned(),
+                traceback: vec!["Restart the kernel.".to_owned()],
+            });
+        };
         self.interrupter.begin();
         let mut callbacks = EvalCallbacks {
             input_reader: &|request| {
@@ -146,15 +351,29 @@ impl Interpreter for EvcxrInterpreter {
                     .unwrap_or_default()
             },
         };
-        let result = self.context.execute_with_callbacks(code, &mut callbacks);
+        let run = run_with_types(context, code, &mut callbacks, &self.probe_flag);
         let interrupted = self.interrupter.end();
         let panic = self.pump.finish();
+        let (result, code) = match run {
+            Ok(outputs) => (Ok(outputs), code.to_owned()),
+            Err(RunFailure::Evcxr { error, code }) => (Err(error), code),
+            Err(RunFailure::Untypable(error)) => return Err(error),
+        };
+        let code = code.as_str();
         match result {
             Ok(_) if panic.is_some() => Err(panic.unwrap_or_default().into_cell_error()),
-            Ok(outputs) => Ok(Executed {
-                result: bundle(outputs.content_by_mime_type),
-                page: None,
-            }),
+            Ok(outputs) => {
+                let phases: Vec<String> = outputs
+                    .phases
+                    .iter()
+                    .map(|p| format!("{} {:.0?}", p.name, p.duration))
+                    .collect();
+                tracing::debug!("cell phases: {}", phases.join(", "));
+                Ok(Executed {
+                    result: bundle(outputs.content_by_mime_type),
+                    page: None,
+                })
+            }
             Err(evcxr::Error::SubprocessTerminated(message)) => {
                 self.after_process_restart();
                 Err(if interrupted {
@@ -174,7 +393,14 @@ impl Interpreter for EvcxrInterpreter {
 
     fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions {
         let at = byte_offset(code, cursor_pos);
-        match self.context.completions(code, at) {
+        let Some(context) = self.context.as_mut() else {
+            return Completions {
+                matches: Vec::new(),
+                cursor_start: cursor_pos,
+                cursor_end: cursor_pos,
+            };
+        };
+        match context.completions(code, at) {
             Ok(found) => Completions {
                 matches: found.completions.into_iter().map(|c| c.code).collect(),
                 cursor_start: code_point_offset(code, found.start_offset),
@@ -193,7 +419,7 @@ impl Interpreter for EvcxrInterpreter {
 
     fn inspect(&mut self, code: &str, cursor_pos: usize, _detail_level: u8) -> Option<MimeBundle> {
         let at = byte_offset(code, cursor_pos);
-        let (plain, html) = self.context.hover_at(code, at).ok()?;
+        let (plain, html) = self.context.as_mut()?.hover_at(code, at).ok()?;
         if plain.trim().is_empty() {
             return None;
         }
@@ -204,6 +430,119 @@ impl Interpreter for EvcxrInterpreter {
 
     fn interrupter(&self) -> Arc<dyn Interrupt> {
         self.interrupter.clone()
+    }
+}
+
+/// How a cell failed, with the code that was last compiled (the cell, perhaps annotated).
+enum RunFailure {
+    Evcxr {
+        error: evcxr::Error,
+        code: String,
+    },
+    /// A top-level binding whose type cannot be kept: what to tell the user.
+    Untypable(CellError),
+}
+
+/// The most bindings of one cell the kernel types for evcxr before giving up.
+const MAX_TYPED_BINDINGS: usize = 8;
+
+/// Runs `code`; when evcxr cannot type a top-level binding, asks rustc (see [`type_probe`]) and
+/// runs the cell again with the annotation added.
+fn run_with_types(
+    context: &mut CommandContext,
+    code: &str,
+    callbacks: &mut EvalCallbacks,
+    probe_flag: &Path,
+) -> Result<evcxr::EvalOutputs, RunFailure> {
+    let mut code = code.to_owned();
+    let mut annotated = Vec::new();
+    for _ in 0..=MAX_TYPED_BINDINGS {
+        let error = match context.execute_with_callbacks(&code, callbacks) {
+            Ok(outputs) => return Ok(outputs),
+            Err(error) => error,
+        };
+        let message = error.to_string();
+        let unknown = match &error {
+            evcxr::Error::Message(_) => type_probe::unknown_variable(&message),
+            _ => None,
+        };
+        let (Some(name), true) = (unknown, annotated.len() < MAX_TYPED_BINDINGS) else {
+            return Err(RunFailure::Evcxr { error, code });
+        };
+        let name = name.to_owned();
+        let Some(site) = type_probe::find_let(&code, &name) else {
+            return Err(RunFailure::Evcxr { error, code });
+        };
+        let ty = probe_type(
+            context,
+            &type_probe::probe_code(&code, &name, &site),
+            probe_flag,
+        );
+        let ty = match ty {
+            Some(ty) => ty,
+            None => return Err(RunFailure::Untypable(untypable(&name, None, None))),
+        };
+        if let Some(why) = type_probe::unwritable(&ty) {
+            return Err(RunFailure::Untypable(untypable(
+                &name,
+                Some(&ty),
+                Some(why),
+            )));
+        }
+        if annotated.contains(&name) {
+            // Annotated already and still refused: evcxr cannot keep this type.
+            return Err(RunFailure::Untypable(untypable(
+                &name,
+                Some(&ty),
+                Some("evcxr refused the type rustc reported"),
+            )));
+        }
+        tracing::info!("typed `{name}` as `{ty}` for evcxr");
+        code = type_probe::annotated_code(&code, &ty, &site);
+        annotated.push(name);
+    }
+    unreachable!("the loop returns once MAX_TYPED_BINDINGS bindings were annotated")
+}
+
+/// Compiles the probe (which cannot succeed, so nothing runs) and reads the type rustc reports.
+fn probe_type(context: &mut CommandContext, probe: &str, probe_flag: &Path) -> Option<String> {
+    let raised = std::fs::write(probe_flag, b"");
+    let result = context.execute(probe);
+    if raised.is_ok() {
+        let _ = std::fs::remove_file(probe_flag);
+    }
+    match result {
+        Err(evcxr::Error::CompilationErrors(errors)) => errors
+            .iter()
+            .filter(|e| e.code() == Some("E0308"))
+            .find_map(|e| type_probe::type_from_rendered(&e.rendered())),
+        Ok(_) => {
+            tracing::error!("a type probe compiled and ran; it should not have");
+            None
+        }
+        Err(other) => {
+            tracing::debug!("type probe failed: {other}");
+            None
+        }
+    }
+}
+
+fn untypable(name: &str, ty: Option<&str>, why: Option<&str>) -> CellError {
+    let mut traceback = vec![format!(
+        "The variable `{name}` cannot be kept for later cells: {}.",
+        why.unwrap_or("neither evcxr nor rustc could name its type")
+    )];
+    match ty {
+        Some(ty) => traceback.push(format!("rustc says its type is `{ty}`.")),
+        None => traceback.push(format!(
+            "Give it a type: `let {name}: TheType = ...;`, or wrap the cell in braces \
+             `{{ ... }}` to keep it inside this cell."
+        )),
+    }
+    CellError {
+        ename: "UnpersistableVariable".to_owned(),
+        evalue: traceback[0].clone(),
+        traceback,
     }
 }
 
@@ -573,12 +912,18 @@ impl FlushFifo {
     pub fn seed_file_beside(fifo: &Path) -> PathBuf {
         fifo.with_extension("seed")
     }
+
+    /// The flag file beside the FIFO that marks a type probe (see [`crate::rustc_wrapper`]).
+    pub fn probe_flag_beside(fifo: &Path) -> PathBuf {
+        fifo.with_extension("probe")
+    }
 }
 
 impl Drop for FlushFifo {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
         let _ = std::fs::remove_file(Self::seed_file_beside(&self.path));
+        let _ = std::fs::remove_file(Self::probe_flag_beside(&self.path));
     }
 }
 

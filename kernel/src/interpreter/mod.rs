@@ -9,7 +9,9 @@
 
 pub mod completeness;
 pub mod evcxr;
+pub mod evcxr_stack;
 pub mod seeded;
+pub mod type_probe;
 mod worker;
 
 use std::collections::BTreeMap;

@@ -1,15 +1,18 @@
 //! The cell prelude: functions every cell can call (`display_html`, `display_updatable`,
 //! `clear_output`, ...), evaluated by the kernel before the first cell.
 //!
-//! The source is one std-only file used twice: included here as a module, so the compiler
-//! checks it and tests can run it, and sent to evcxr as text at session start.
+//! The prelude is the std-only crate `linfa-kernel-prelude` (`kernel/cell-prelude`). With the
+//! preloaded stack it is one of the stack's prebuilt crates, and a session imports it with one
+//! `use` ([`STACK_IMPORT`]), so no cell recompiles it; without the stack its source is evaluated
+//! as cell text ([`SOURCE`]). The kernel depends on it too, so tests exercise the same code.
 
-#[allow(dead_code)]
-#[path = "cell_prelude.rs"]
-pub mod cell;
+pub use linfa_kernel_prelude as cell;
 
-/// The prelude's source, as evcxr evaluates it.
-pub const SOURCE: &str = include_str!("cell_prelude.rs");
+/// The prelude's source, evaluated as cell text when the stack is unavailable.
+pub const SOURCE: &str = include_str!("../../cell-prelude/src/lib.rs");
+
+/// How a session with the preloaded stack brings the prelude into scope.
+pub const STACK_IMPORT: &str = "use linfa_kernel_prelude::*;";
 
 /// The statement that starts the stdout flusher; run again whenever the evaluation process
 /// restarts, since the flusher lives in that process.

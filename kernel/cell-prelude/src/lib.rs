@@ -167,3 +167,24 @@ pub fn linfa_kernel_start_flusher() {
     });
     linfa_kernel_write_line("\u{1e}LINFA flusher");
 }
+
+/// Shows a cell's final expression. evcxr first compiles `(expr).evcxr_display()` and, when
+/// the type has no such method, compiles the cell a second time to print its `Debug` form; this
+/// method gives every `Debug` type that form at once, so the cell compiles once. A type's own
+/// `evcxr_display` (an inherent method) still takes precedence.
+pub trait LinfaKernelShow {
+    fn evcxr_display(&self);
+}
+
+impl<T: std::fmt::Debug + ?Sized> LinfaKernelShow for T {
+    fn evcxr_display(&self) {
+        use std::io::Write;
+        let text = format!("{self:?}");
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let _ = out.write_all(b"EVCXR_BEGIN_CONTENT text/plain\n");
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.write_all(b"\nEVCXR_END_CONTENT\n");
+        let _ = out.flush();
+    }
+}

@@ -1,0 +1,131 @@
+"""The preloaded linfa stack, driven through a real Jupyter client.
+
+A fresh kernel trains models with no `:dep` line, in cells written as a student writes them:
+top-level `let` for data, model and predictions, no type annotations. Speed is measured in
+bench/kernel_startup.py, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from jupyter_client.manager import start_new_kernel
+
+from conftest import FIRST_CELL_TIMEOUT, KERNEL_NAME, execute
+
+# One student notebook, cell by cell.
+STUDENT_CELLS = [
+    "use linfa::prelude::*;\nuse linfa_clustering::KMeans;\nuse linfa_trees::DecisionTree;",
+    "let data = linfa_datasets::iris();",
+    "let model = KMeans::params(3).fit(&data).unwrap();",
+    "let preds = model.predict(&data);",
+    "let tree = DecisionTree::params().max_depth(Some(3)).fit(&data).unwrap();",
+    "let accuracy = tree.predict(&data).confusion_matrix(&data).unwrap().accuracy();",
+]
+
+
+def ok(kc, code, timeout=FIRST_CELL_TIMEOUT):
+    run = execute(kc, code, timeout=timeout)
+    content = run.reply["content"]
+    assert run.status == "ok", f"{code!r} failed: {content.get('ename')}: {content.get('evalue')}\n" + "\n".join(
+        content.get("traceback", [])
+    )
+    return run
+
+
+def test_a_fresh_kernel_trains_linfa_models_without_dep_lines(kc):
+    runs = [ok(kc, cell) for cell in STUDENT_CELLS]
+    # The stack was prebuilt: no cell compiled a dependency.
+    for cell, run in zip(STUDENT_CELLS, runs):
+        assert "Compiling" not in run.text("stderr"), f"{cell!r} built dependencies:\n{run.text('stderr')}"
+    # The bindings persisted with the types rustc found, and later cells use them.
+    assert ok(kc, "model.centroids().dim()").result_text() == "(3, 4)"
+    assert ok(kc, "preds.len()").result_text() == "150"
+    accuracy = float(ok(kc, "accuracy").result_text())
+    assert 0.9 < accuracy <= 1.0
+    assert ok(kc, "data.nsamples()").result_text() == "150"
+
+
+def test_every_preloaded_crate_is_usable(kc):
+    code = """
+let table = linfa_datasets::winequality();
+let diabetes = linfa_datasets::diabetes();
+let linnerud = linfa_datasets::linnerud();
+let sizes = (table.nsamples(), diabetes.nsamples(), linnerud.nsamples());
+let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+use rand::{Rng, SeedableRng};
+use ndarray_rand::RandomExt;
+let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cell_seed());
+let noise: f64 = rng.r#gen();
+let random = ndarray::Array2::<f64>::random_using(
+    (2, 2), ndarray_rand::rand_distr::Uniform::new(0.0, 1.0), &mut rng);
+let json = serde_json::to_string(&a).unwrap();
+let mut svg = String::new();
+{
+    use plotters::prelude::*;
+    let root = SVGBackend::with_string(&mut svg, (80, 60)).into_drawing_area();
+    root.fill(&WHITE).unwrap();
+    root.present().unwrap();
+}
+let fingerprint = linfa_export::DataFingerprint::from_arrays(&a, &ndarray::array![1, 2]);
+"""
+    ok(kc, code)
+    assert ok(kc, "sizes").result_text() == "(1599, 441, 20)"
+    assert ok(kc, "svg.contains(\"<svg\")").result_text() == "true"
+    assert ok(kc, "json.starts_with('{')").result_text() == "true"
+    assert ok(kc, "random.dim()").result_text() == "(2, 2)"
+    assert ok(kc, "(0.0..1.0).contains(&noise)").result_text() == "true"
+
+
+def test_a_dep_line_still_adds_a_crate(kc):
+    # itoa is in the stack's lock (serde_json uses it): this resolves and builds offline.
+    ok(kc, ':dep itoa = "1"')
+    assert ok(kc, "itoa::Buffer::new().format(42).to_owned()").result_text() == '"42"'
+
+
+def test_a_closure_binding_says_which_binding_and_what_to_write(kc):
+    run = execute(kc, "let double = |x: f64| x * 2.0;")
+    assert run.status == "error"
+    message = run.reply["content"]["evalue"] + "\n".join(run.reply["content"]["traceback"])
+    assert "`double`" in message
+    assert "Box" in message
+    # The kernel is still usable, and the bad binding did not survive.
+    assert ok(kc, "1 + 1").result_text() == "2"
+
+
+def test_a_kernel_without_a_prebuilt_stack_builds_it_in_the_first_cell_and_publishes_it():
+    cache = tempfile.mkdtemp(prefix="linfa-kernel-cache-")
+    env = dict(os.environ, LINFA_KERNEL_CACHE=cache)
+    try:
+        km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60, env=env)
+        try:
+            run = ok(kc, "use linfa::prelude::*;\nlet data = linfa_datasets::iris();\ndata.nsamples()", timeout=1200)
+            stderr = run.text("stderr")
+            assert "has not been built on this machine yet" in stderr
+            assert "Compiling linfa" in stderr, "cargo's progress is shown in the notebook"
+            assert "later kernels start with it" in stderr
+            assert run.result_text() == "150"
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+        published = [name for name in os.listdir(cache) if name.startswith("stack-")]
+        assert len(published) == 1, os.listdir(cache)
+        assert os.path.isfile(os.path.join(cache, published[0], "stack.json"))
+
+        # The next kernel starts from it: its first linfa cell compiles no dependency.
+        km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60, env=env)
+        try:
+            run = ok(kc, "use linfa::prelude::*;\nlet data = linfa_datasets::iris();\ndata.nsamples()")
+            assert "Compiling" not in run.text("stderr"), run.text("stderr")
+            assert run.result_text() == "150"
+        finally:
+            kc.stop_channels()
+            # A polite shutdown: the kernel removes its session folder (the first kernel's,
+            # killed above, was removed when this one started).
+            km.shutdown_kernel()
+        sessions = os.path.join(cache, "sessions")
+        assert os.listdir(sessions) == [], "a kernel removes its session folder when it ends"
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
