@@ -73,6 +73,26 @@ def test_another_session_seed_gives_other_cell_seeds(kc):
     execute(kc, ":seed 42")
 
 
+def test_rng_replays_per_cell_and_follows_the_seed(kc):
+    code = "use rand::Rng;\n(rng().r#gen::<u64>(), rng().r#gen::<u64>())"
+    first = run_cell(kc, code, "cell-rng")
+    a, b = (int(x) for x in first.strip("()").split(", "))
+    assert a != b, "two calls in one cell give different streams"
+    assert run_cell(kc, code, "cell-rng") == first, "re-running the cell replays its numbers"
+    assert run_cell(kc, code, "other-rng") != first
+    execute(kc, ":seed 7")
+    assert run_cell(kc, code, "cell-rng") != first, "another session seed, other numbers"
+    execute(kc, ":seed 42")
+    # Documented: the k-th call is Xoshiro256PlusPlus::seed_from_u64(cell_seed() + k).
+    check = (
+        "use rand::{Rng, SeedableRng};\n"
+        "let mut expected = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cell_seed().wrapping_add(1));\n"
+        "let _ = rng();\n"
+        "rng().r#gen::<u64>() == expected.r#gen::<u64>()"
+    )
+    assert run_cell(kc, check, "cell-rng-doc") == "true"
+
+
 def test_a_bad_seed_is_a_clear_error(kc):
     failed = execute(kc, ":seed forty-two")
     assert failed.status == "error"
@@ -85,7 +105,7 @@ def test_entropy_is_refused_before_compiling_with_the_seeded_replacement(kc):
     assert refused.status == "error"
     content = refused.reply["content"]
     assert content["ename"] == "EntropyRefused"
-    assert "thread_rng()" in content["evalue"] and "cell_seed()" in content["evalue"]
+    assert "thread_rng()" in content["evalue"] and "use rng()" in content["evalue"]
     assert any(":allow_entropy" in line for line in content["traceback"])
 
 

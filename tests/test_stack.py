@@ -50,6 +50,7 @@ def test_a_fresh_kernel_trains_linfa_models_without_dep_lines(kc):
 
 def test_every_preloaded_crate_is_usable(kc):
     code = """
+use linfa::prelude::*;
 let table = linfa_datasets::winequality();
 let diabetes = linfa_datasets::diabetes();
 let linnerud = linfa_datasets::linnerud();

@@ -52,7 +52,7 @@ pub struct EntropySource {
     pub only_as_seed: bool,
 }
 
-const SEEDED_RNG: &str = "rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cell_seed()) (a portable generator seeded from this cell's seed)";
+const SEEDED_RNG: &str = "rng() (a rand_xoshiro::Xoshiro256PlusPlus seeded from this cell's seed)";
 
 /// Every call refused while entropy is not allowed.
 pub const ENTROPY_SOURCES: &[EntropySource] = &[
@@ -65,7 +65,7 @@ pub const ENTROPY_SOURCES: &[EntropySource] = &[
     EntropySource {
         tokens: &["rand", "::", "random"],
         call: "rand::random",
-        replacement: "a value drawn from a seeded generator: rng.r#gen()",
+        replacement: "a value drawn from the cell's seeded generator: rng().r#gen()",
         only_as_seed: false,
     },
     EntropySource {
@@ -95,13 +95,13 @@ pub const ENTROPY_SOURCES: &[EntropySource] = &[
     EntropySource {
         tokens: &["EnsembleLearnerParams", "::", "new"],
         call: "EnsembleLearnerParams::new",
-        replacement: "EnsembleLearnerParams::new_fixed_rng(model, Xoshiro256PlusPlus::seed_from_u64(cell_seed()))",
+        replacement: "EnsembleLearnerParams::new_fixed_rng(model, rng())",
         only_as_seed: false,
     },
     EntropySource {
         tokens: &["AdaBoostParams", "::", "new"],
         call: "AdaBoostParams::new",
-        replacement: "AdaBoostParams::new_fixed_rng(Xoshiro256PlusPlus::seed_from_u64(cell_seed()))",
+        replacement: "AdaBoostParams::new_fixed_rng(rng())",
         only_as_seed: false,
     },
     EntropySource {
@@ -281,6 +281,8 @@ mod tests {
         let code = "let mut rng = Xoshiro256PlusPlus::seed_from_u64(cell_seed());\nlet x: f64 = rng.r#gen();";
         assert!(entropy_in(code).is_empty());
         assert!(entropy_in("let rng = my_rng();").is_empty());
+        // The prelude's seeded generator is what the refusals recommend.
+        assert!(entropy_in("let model = KMeans::params_with_rng(3, rng()).fit(&data);").is_empty());
     }
 
     #[test]

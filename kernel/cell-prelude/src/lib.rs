@@ -1,12 +1,19 @@
-// The prelude every kernel session evaluates before the first cell. It is plain std-only Rust
-// so that it compiles inside evcxr's generated crate; the kernel also compiles it as a module
-// (`linfa_kernel::prelude::cell`) so its encoding is type-checked and unit-tested.
+// The prelude every kernel session has before the first cell: the crate
+// `linfa-kernel-prelude`. With the preloaded stack it is a prebuilt dependency that the session
+// imports with one `use`; without the stack this file is evaluated as cell text, so it stays
+// plain Rust with `//` comments and, outside the `rand` feature, std only.
 //
 // Cells use it to show rich output while they run, and to ask for input:
 //   display_html("<b>done</b>");
 //   let bar = display_updatable(&[("text/plain", "0%")]);  bar.update(&[("text/plain", "50%")]);
 //   clear_output(true);
 //   let name = input("Your name? ");
+// and for randomness that repeats: cell_seed(), and rng() with the stack.
+
+#[cfg(feature = "rand")]
+mod seeded_rng;
+#[cfg(feature = "rand")]
+pub use seeded_rng::rng;
 
 /// This cell's seed: derived by the kernel from the session seed (`:seed N`) and the cell's
 /// identity, the same every time the cell runs. Seed generators with it, e.g.
