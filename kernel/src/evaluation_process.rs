@@ -32,6 +32,34 @@ const PARTIAL_AFTER: Duration = Duration::from_millis(40);
 /// How long the end of a cell waits for the flusher's confirmation.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(2);
 
+/// Lets the evaluation process find Rust's standard library (cells link it dynamically): adds
+/// `rustc --print target-libdir` to `LD_LIBRARY_PATH` of `command`.
+///
+/// Why: rustc writes the library's location into each cell's shared object as a path relative
+/// to the `deps/` folder it was built in, but evcxr loads the copy cargo places one folder
+/// higher. When the session folder and the toolchain share a parent (both under the home
+/// folder, as `~/.cache` and `~/.rustup` are) that relative path misses by one level and the
+/// cell cannot be loaded; `LD_LIBRARY_PATH` is searched first.
+pub fn add_std_library_path(command: &mut std::process::Command) {
+    let Ok(output) = std::process::Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()
+    else {
+        return;
+    };
+    let libdir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !output.status.success() || libdir.is_empty() {
+        return;
+    }
+    let mut paths = vec![std::path::PathBuf::from(libdir)];
+    if let Some(existing) = std::env::var_os("LD_LIBRARY_PATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    if let Ok(joined) = std::env::join_paths(paths) {
+        command.env("LD_LIBRARY_PATH", joined);
+    }
+}
+
 /// Called first thing in `main`: when this process was started by evcxr, install the relay and
 /// become the evaluation process (never returns). Otherwise returns at once.
 pub fn take_over_if_child() {

@@ -39,13 +39,18 @@ pub fn prebuild(force: bool) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let executable = std::env::current_exe().context("cannot find the kernel binary")?;
-    let (mut context, outputs) =
-        EvalContext::with_subprocess_command(std::process::Command::new(executable))
-            .map_err(|e| anyhow::anyhow!("cannot start evcxr: {e}"))?;
-    // The evaluation process prints nothing here, but its channels must not fill up.
+    let mut command = std::process::Command::new(executable);
+    crate::evaluation_process::add_std_library_path(&mut command);
+    let (mut context, outputs) = EvalContext::with_subprocess_command(command)
+        .map_err(|e| anyhow::anyhow!("cannot start evcxr: {e}"))?;
+    // The evaluation process prints nothing unless something is wrong; then say what.
     let evcxr::EvalContextOutputs { stdout, stderr } = outputs;
     std::thread::spawn(move || while stdout.recv().is_ok() {});
-    std::thread::spawn(move || while stderr.recv().is_ok() {});
+    std::thread::spawn(move || {
+        while let Ok(line) = stderr.recv() {
+            eprintln!("evaluation process: {line}");
+        }
+    });
     plan.load(&mut context, &session, "")?;
     plan.fill_check_outputs(&mut context);
     plan.publish_if_built(&session)?;

@@ -11,6 +11,7 @@
 //! - interrupting kills the evaluation process (compiled Rust cannot be stopped politely);
 //!   evcxr starts a new one and the prelude's flusher is started again.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,6 +84,7 @@ pub fn start(
     let mut command = Command::new(&executable);
     command.env(prelude::FLUSH_FIFO_ENV, flush_fifo);
     command.env(prelude::CELL_SEED_FILE_ENV, &seed_file);
+    crate::evaluation_process::add_std_library_path(&mut command);
 
     let stack_summary = stack_summary(stack.as_ref().ok());
     let mut stack_note = None;
@@ -157,6 +159,7 @@ pub fn start(
         pump: OutputPump::start(outputs, build_lines),
         seed_file,
         probe_flag,
+        typed_cells: HashMap::new(),
     };
     tracing::info!("evcxr is ready");
     Ok(Box::new(interpreter))
@@ -230,6 +233,8 @@ struct EvcxrInterpreter {
     seed_file: PathBuf,
     /// Present while a type probe compiles (see [`crate::rustc_wrapper`]).
     probe_flag: PathBuf,
+    /// Cells the kernel had to annotate, by their source: what ran.
+    typed_cells: HashMap<String, String>,
 }
 
 impl EvcxrInterpreter {
@@ -351,7 +356,13 @@ impl Interpreter for EvcxrInterpreter {
                     .unwrap_or_default()
             },
         };
-        let run = run_with_types(context, code, &mut callbacks, &self.probe_flag);
+        let run = run_with_types(
+            context,
+            code,
+            &mut callbacks,
+            &self.probe_flag,
+            &mut self.typed_cells,
+        );
         let interrupted = self.interrupter.end();
         let panic = self.pump.finish();
         let (result, code) = match run {
@@ -453,12 +464,36 @@ fn run_with_types(
     code: &str,
     callbacks: &mut EvalCallbacks,
     probe_flag: &Path,
+    typed_cells: &mut HashMap<String, String>,
 ) -> Result<evcxr::EvalOutputs, RunFailure> {
+    // A cell typed before runs with its annotations at once (a re-run, a re-fit): one compile.
+    if let Some(annotated) = typed_cells.get(code).cloned() {
+        match context.execute_with_callbacks(&annotated, callbacks) {
+            Ok(outputs) => return Ok(outputs),
+            // The annotations no longer fit (an earlier variable changed type): nothing ran, so
+            // type the cell afresh below.
+            Err(evcxr::Error::CompilationErrors(_)) => {
+                typed_cells.remove(code);
+            }
+            Err(error) => {
+                return Err(RunFailure::Evcxr {
+                    error,
+                    code: annotated,
+                });
+            }
+        }
+    }
+    let original = code;
     let mut code = code.to_owned();
     let mut annotated = Vec::new();
     for _ in 0..=MAX_TYPED_BINDINGS {
         let error = match context.execute_with_callbacks(&code, callbacks) {
-            Ok(outputs) => return Ok(outputs),
+            Ok(outputs) => {
+                if !annotated.is_empty() {
+                    typed_cells.insert(original.to_owned(), code);
+                }
+                return Ok(outputs);
+            }
             Err(error) => error,
         };
         let message = error.to_string();
