@@ -218,7 +218,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.ename, "EntropyRefused");
         assert!(error.evalue.contains("thread_rng()"));
-        assert!(error.evalue.contains("cell_seed()"));
+        assert!(error.evalue.contains("use rng()"));
         let (result, shown) = run(
             &mut seeded,
             Cell::new(":allow_entropy\nlet r = rand::thread_rng();"),
