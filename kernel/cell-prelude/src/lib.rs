@@ -10,10 +10,12 @@
 //   let name = input("Your name? ");
 // and for randomness that repeats: cell_seed(), and rng() with the stack.
 
+// stack only: begin (left out when this file is evaluated as cell text)
 #[cfg(feature = "rand")]
 mod seeded_rng;
 #[cfg(feature = "rand")]
 pub use seeded_rng::rng;
+// stack only: end
 
 /// This cell's seed: derived by the kernel from the session seed (`:seed N`) and the cell's
 /// identity, the same every time the cell runs. Seed generators with it, e.g.

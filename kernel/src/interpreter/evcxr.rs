@@ -116,7 +116,11 @@ pub fn start(
         .eval_with_state("", state)
         .map_err(|e| format!("cannot configure evcxr's builds: {e}"))?;
     // One compile for the prelude and the stack: every evaluation costs a crate build.
-    let prelude_code = format!("{}\n{}", prelude::SOURCE, prelude::START_FLUSHER);
+    let prelude_code = format!(
+        "{}\n{}",
+        prelude::source_without_stack(),
+        prelude::START_FLUSHER
+    );
     let stack_prelude = format!("{}\n{}", prelude::STACK_IMPORT, prelude::START_FLUSHER);
     let mut pending = None;
     match stack.take() {
