@@ -140,16 +140,11 @@ pub fn start(
         }
         None => run_prelude(&mut eval_context, &prelude_code)?,
     }
-    let (mut context, unloaded) = match pending {
+    let warm_up_pending = stack_note.is_none() && pending.is_none();
+    let (context, unloaded) = match pending {
         Some(setup) => (None, Some((eval_context, setup))),
         None => (Some(CommandContext::with_eval_context(eval_context)), None),
     };
-    if let Some(context) = context.as_mut()
-        && stack_note.is_none()
-        && std::env::var_os("LINFA_KERNEL_NO_WARMUP").is_none()
-    {
-        warm_up_analysis(context);
-    }
     let interpreter = EvcxrInterpreter {
         interrupter: Arc::new(EvcxrInterrupter {
             process,
@@ -164,14 +159,16 @@ pub fn start(
         seed_file,
         probe_flag,
         typed_cells: HashMap::new(),
+        warm_up_pending,
     };
     tracing::info!("evcxr is ready");
     Ok(Box::new(interpreter))
 }
 
 /// Code a student's first cells resemble: analysing it once loads linfa's crates into
-/// rust-analyzer (which evcxr asks for every top-level variable's type), so the first real cell
-/// does not pay for that. Nothing is compiled or run.
+/// rust-analyzer (which evcxr asks for every top-level variable's type; about 4 s here), so the
+/// first real cell does not pay for that. Nothing is compiled or run. Done while the kernel is
+/// idle, so a notebook run top to bottom does not wait for it.
 const WARM_UP: &str = "use linfa::prelude::*;\n\
     let data = linfa_datasets::iris();\n\
     let model = linfa_clustering::KMeans::params(3).fit(&data).unwrap();\n\
@@ -239,6 +236,8 @@ struct EvcxrInterpreter {
     probe_flag: PathBuf,
     /// Cells the kernel had to annotate, by their source: what ran.
     typed_cells: HashMap<String, String>,
+    /// Whether rust-analyzer still has to load the stack (done when the kernel is idle).
+    warm_up_pending: bool,
 }
 
 impl EvcxrInterpreter {
@@ -445,6 +444,14 @@ impl Interpreter for EvcxrInterpreter {
 
     fn interrupter(&self) -> Arc<dyn Interrupt> {
         self.interrupter.clone()
+    }
+
+    fn idle(&mut self) {
+        if std::mem::take(&mut self.warm_up_pending)
+            && let Some(context) = self.context.as_mut()
+        {
+            warm_up_analysis(context);
+        }
     }
 }
 

@@ -179,6 +179,9 @@ pub trait Interpreter {
     fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions;
     fn inspect(&mut self, code: &str, cursor_pos: usize, detail_level: u8) -> Option<MimeBundle>;
     fn interrupter(&self) -> Arc<dyn Interrupt>;
+    /// Work worth doing ahead of time, run once when no request has come for a moment (see
+    /// [`worker`]); a request that arrives meanwhile waits for it.
+    fn idle(&mut self) {}
 }
 
 /// Converts a code-point offset into a byte offset of `text` (clamped to its end).

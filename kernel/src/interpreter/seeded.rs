@@ -129,6 +129,10 @@ impl Interpreter for Seeded {
     fn interrupter(&self) -> Arc<dyn Interrupt> {
         self.inner.interrupter()
     }
+
+    fn idle(&mut self) {
+        self.inner.idle();
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,10 @@ use super::{
     Outputs,
 };
 
+/// How long the interpreter waits without a request before doing its idle work: long enough
+/// that cells sent one after another (a notebook run top to bottom) never wait for it.
+const IDLE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The worker thread has stopped (its interpreter failed to start or panicked).
 #[derive(Debug, thiserror::Error)]
 #[error("the Rust evaluator is not running: {0}")]
@@ -79,10 +83,24 @@ impl InterpreterHandle {
                     }
                 };
                 let _ = interrupter.set(interpreter.interrupter());
-                for job in queue {
+                let mut idle_done = false;
+                loop {
+                    let job = if idle_done {
+                        queue.recv().ok()
+                    } else {
+                        match queue.recv_timeout(IDLE_AFTER) {
+                            Ok(job) => Some(job),
+                            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                                idle_done = true;
+                                interpreter.idle();
+                                continue;
+                            }
+                            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => None,
+                        }
+                    };
                     match job {
-                        Job::Run(job) => job(interpreter.as_mut()),
-                        Job::Stop => break,
+                        Some(Job::Run(job)) => job(interpreter.as_mut()),
+                        Some(Job::Stop) | None => break,
                     }
                 }
             })
