@@ -81,6 +81,12 @@ pub const ENTROPY_SOURCES: &[EntropySource] = &[
         only_as_seed: false,
     },
     EntropySource {
+        tokens: &["::", "random", "("],
+        call: "ndarray_rand's Array::random(shape, distribution)",
+        replacement: "Array::random_using(shape, distribution, &mut rng())",
+        only_as_seed: false,
+    },
+    EntropySource {
         tokens: &["from_entropy"],
         call: "from_entropy()",
         replacement: "seed_from_u64(cell_seed())",
@@ -136,7 +142,17 @@ pub fn entropy_in(code: &str) -> Vec<&'static EntropySource> {
         })
         .collect();
     found.sort_by_key(|(at, _)| *at);
-    found.into_iter().map(|(_, source)| source).collect()
+    // One call, one refusal: `rand::random(` also contains ndarray_rand's `::random(`.
+    let mut covered_until = 0;
+    found
+        .into_iter()
+        .filter(|(at, source)| {
+            let overlaps = *at < covered_until;
+            covered_until = covered_until.max(at + source.tokens.len());
+            !overlaps
+        })
+        .map(|(_, source)| source)
+        .collect()
 }
 
 /// For each token: is it inside the arguments of a call whose name speaks of a seed
@@ -274,6 +290,15 @@ mod tests {
             calls,
             ["thread_rng()", "rand::random", "KMeansInit::KMeansPara"]
         );
+    }
+
+    #[test]
+    fn ndarray_rand_without_a_generator_is_refused() {
+        let code = "let a = Array2::random((2, 2), Uniform::new(0.0, 1.0));";
+        let calls: Vec<&str> = entropy_in(code).iter().map(|s| s.call).collect();
+        assert_eq!(calls, ["ndarray_rand's Array::random(shape, distribution)"]);
+        let seeded = "let a = Array2::random_using((2, 2), Uniform::new(0.0, 1.0), &mut rng());";
+        assert!(entropy_in(seeded).is_empty());
     }
 
     #[test]
