@@ -78,6 +78,8 @@ let fingerprint = linfa_export::DataFingerprint::from_arrays(&a, &ndarray::array
     assert ok(kc, "json.starts_with('{')").result_text() == "true"
     assert ok(kc, "random.dim()").result_text() == "(2, 2)"
     assert ok(kc, "(0.0..1.0).contains(&noise)").result_text() == "true"
+    shown = ok(kc, ":stack").result_text()
+    assert "linfa 0.8.1" in shown and "ndarray 0.16.1" in shown and "Build key" in shown, shown
 
 
 def test_a_dep_line_still_adds_a_crate(kc):

@@ -86,9 +86,15 @@ pub fn start(
     command.env(prelude::CELL_SEED_FILE_ENV, &seed_file);
     crate::evaluation_process::add_std_library_path(&mut command);
 
-    let stack_summary = stack_summary(stack.as_ref().ok());
+    let stack_location = stack.as_ref().ok().map(|setup| {
+        format!(
+            "Build key {} in {}",
+            setup.plan.key,
+            setup.plan.cache.root().display()
+        )
+    });
     let mut stack_note = None;
-    let mut stack = match stack {
+    let stack = match stack {
         Ok(setup) => match setup.plan.start_session(&setup.session) {
             Ok(prebuilt) => Some((setup, prebuilt)),
             Err(error) => {
@@ -123,7 +129,7 @@ pub fn start(
     );
     let stack_prelude = format!("{}\n{}", prelude::STACK_IMPORT, prelude::START_FLUSHER);
     let mut pending = None;
-    match stack.take() {
+    match stack {
         Some((setup, true)) => {
             if let Err(error) = setup
                 .plan
@@ -154,7 +160,7 @@ pub fn start(
         context,
         unloaded,
         stack_note,
-        stack_summary,
+        stack_location,
         pump: OutputPump::start(outputs, build_lines),
         seed_file,
         probe_flag,
@@ -187,20 +193,25 @@ fn warm_up_analysis(context: &mut CommandContext) {
     );
 }
 
-/// The text `:stack` shows.
-fn stack_summary(setup: Option<&StackSetup>) -> String {
+/// evcxr's timing of an evaluation, for the log: `Final compile 270ms, Execution 1ms`.
+pub fn describe_phases(outputs: &evcxr::EvalOutputs) -> String {
+    let phases: Vec<String> = outputs
+        .phases
+        .iter()
+        .map(|p| format!("{} {:.0?}", p.name, p.duration))
+        .collect();
+    phases.join(", ")
+}
+
+/// The text `:stack` shows (the lock is read only when asked).
+fn stack_summary(location: Option<&str>) -> String {
     let mut text = String::from("The preloaded linfa stack (pinned by kernel/stack/Cargo.lock):\n");
     for pinned in crate::stack::manifest::pinned_versions() {
         text.push_str(&format!("  {} {}\n", pinned.name, pinned.version));
     }
-    match setup {
-        Some(setup) => text.push_str(&format!(
-            "Build key {} in {}",
-            setup.plan.key,
-            setup.plan.cache.root().display()
-        )),
-        None => text.push_str("Not available in this kernel (see the first cell's message)."),
-    }
+    text.push_str(
+        location.unwrap_or("Not available in this kernel (see the first cell's message)."),
+    );
     text
 }
 
@@ -226,8 +237,8 @@ struct EvcxrInterpreter {
     unloaded: Option<(EvalContext, StackSetup)>,
     /// Said once, at the first cell: why the stack is missing from this kernel.
     stack_note: Option<String>,
-    /// What `:stack` shows: the pinned crates and where their build lives.
-    stack_summary: String,
+    /// Where the stack's build lives, for `:stack`; `None` when the kernel runs without it.
+    stack_location: Option<String>,
     pump: OutputPump,
     interrupter: Arc<EvcxrInterrupter>,
     /// Where the running cell's seed is written for the prelude's `cell_seed()`.
@@ -322,7 +333,7 @@ impl Interpreter for EvcxrInterpreter {
         }
         if code.trim() == ":stack" {
             return Ok(Executed {
-                result: Some(plain_text(self.stack_summary.clone())),
+                result: Some(plain_text(stack_summary(self.stack_location.as_deref()))),
                 page: None,
             });
         }
@@ -377,12 +388,7 @@ impl Interpreter for EvcxrInterpreter {
         match result {
             Ok(_) if panic.is_some() => Err(panic.unwrap_or_default().into_cell_error()),
             Ok(outputs) => {
-                let phases: Vec<String> = outputs
-                    .phases
-                    .iter()
-                    .map(|p| format!("{} {:.0?}", p.name, p.duration))
-                    .collect();
-                tracing::debug!("cell phases: {}", phases.join(", "));
+                tracing::debug!("cell phases: {}", describe_phases(&outputs));
                 Ok(Executed {
                     result: bundle(outputs.content_by_mime_type),
                     page: None,

@@ -127,15 +127,10 @@ impl StackPlan {
         let outputs = context
             .eval_with_state(code, state)
             .map_err(|e| StackError::Build(e.to_string()))?;
-        let phases: Vec<String> = outputs
-            .phases
-            .iter()
-            .map(|p| format!("{} {:.0?}", p.name, p.duration))
-            .collect();
         tracing::info!(
             "stack loaded in {:.1?} ({})",
             started.elapsed(),
-            phases.join(", ")
+            super::evcxr::describe_phases(&outputs)
         );
         Ok(outputs)
     }

@@ -219,8 +219,9 @@ impl Session {
         Err(io_error("re-execute", &executable)(error))
     }
 
-    /// A session in `dir`, for tests and the prebuild (which does not re-execute).
-    pub fn in_dir(dir: PathBuf) -> Result<Self, CacheError> {
+    /// A session in `dir`, without re-executing (for tests).
+    #[cfg(test)]
+    fn in_dir(dir: PathBuf) -> Result<Self, CacheError> {
         let crate_dir = dir.join("crate");
         fs::create_dir_all(&crate_dir).map_err(io_error("create", &crate_dir))?;
         Ok(Self { dir })
