@@ -3,6 +3,10 @@
 //! of the sources of the stack's path dependencies (linfa-export, the cell prelude), which is
 //! part of the prebuilt stack's cache key: editing them makes kernels rebuild the stack once,
 //! instead of recompiling those crates in every session.
+//!
+//! It also exports the binary's `getrandom` to the libraries it loads: the evaluation process
+//! answers std's entropy requests from the cell's seed (`src/evaluation_process/entropy.rs`),
+//! and a symbol defined in an executable is seen by shared objects only when exported.
 use std::path::Path;
 use std::process::Command;
 
@@ -35,6 +39,7 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=LINFA_KERNEL_RUSTC_VERSION={version}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-link-arg-bin=linfa-kernel=-Wl,--export-dynamic-symbol=getrandom");
 
     let mut hasher = Sha256::new();
     for part in [

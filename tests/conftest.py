@@ -69,8 +69,9 @@ def execute(kc: BlockingKernelClient, code: str, timeout: float = CELL_TIMEOUT, 
             return Execution(reply, outputs)
 
 
-def start_kernel() -> tuple[KernelManager, BlockingKernelClient]:
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60)
+def start_kernel(**kwargs: Any) -> tuple[KernelManager, BlockingKernelClient]:
+    """A fresh kernel whose first cell has run; `kwargs` go to `KernelManager.start_kernel`."""
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60, **kwargs)
     warm = execute(kc, "0", timeout=FIRST_CELL_TIMEOUT)
     assert warm.status == "ok", warm.reply
     return km, kc

@@ -109,6 +109,55 @@ def test_entropy_is_refused_before_compiling_with_the_seeded_replacement(kc):
     assert any(":allow_entropy" in line for line in content["traceback"])
 
 
+REFUSED = [
+    ("let mut g = rand::thread_rng();", "thread_rng()", "rng()"),
+    ("let x: f64 = rand::random();", "rand::random", "rng().r#gen()"),
+    ("let mut g = rand::rng();", "rand::rng()", "rng()"),
+    ("let mut g = rand::rngs::OsRng;", "OsRng", "rng()"),
+    ("let g = rand_xoshiro::Xoshiro256PlusPlus::from_entropy();", "from_entropy()", "seed_from_u64(cell_seed())"),
+    ("let g = rand_xoshiro::Xoshiro256PlusPlus::from_os_rng();", "from_os_rng()", "seed_from_u64(cell_seed())"),
+    (
+        "let a = Array2::<f64>::random((3, 3), Uniform::new(0.0, 1.0));",
+        "ndarray_rand's Array::random",
+        "random_using(shape, distribution, &mut rng())",
+    ),
+    (
+        "let p = EnsembleLearnerParams::new(DecisionTree::params());",
+        "EnsembleLearnerParams::new",
+        "new_fixed_rng(model, rng())",
+    ),
+    ("let p = AdaBoostParams::new();", "AdaBoostParams::new", "new_fixed_rng(rng())"),
+    ("let ica = FastIca::params().ncomponents(2);", "FastIca::params() without random_state", "random_state(cell_seed() as usize)"),
+    (
+        "let m = KMeans::params(3).init_method(KMeansInit::KMeansPara);",
+        "KMeansInit::KMeansPara",
+        "KMeansPlusPlus",
+    ),
+    (
+        "let g = Xoshiro256PlusPlus::seed_from_u64(\n"
+        "    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs());",
+        "SystemTime::now() as a seed",
+        ":seed N",
+    ),
+]
+
+
+@pytest.mark.parametrize("code, call, replacement", REFUSED, ids=[r[1] for r in REFUSED])
+def test_each_entropy_source_is_refused_with_its_replacement(kc, code, call, replacement):
+    refused = execute(kc, code)
+    assert refused.status == "error"
+    content = refused.reply["content"]
+    assert content["ename"] == "EntropyRefused"
+    assert f"`{call}" in content["evalue"], content["evalue"]
+    assert replacement in "\n".join(content["traceback"]), content["traceback"]
+
+
+def test_a_seeded_fast_ica_is_not_refused(kc):
+    # linfa-ica is not preloaded; the cell is refused or not before anything is compiled.
+    seeded = execute(kc, "let ica = FastIca::params().ncomponents(2).random_state(cell_seed() as usize);")
+    assert seeded.reply["content"].get("ename") != "EntropyRefused"
+
+
 def test_allowing_entropy_marks_the_session_non_reproducible(kc):
     allowed = execute(kc, ":allow_entropy\nfn thread_rng() -> u32 { 4 }\nthread_rng()")
     assert allowed.status == "ok", allowed.reply["content"]

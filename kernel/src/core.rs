@@ -328,7 +328,7 @@ impl Shell {
                 .get("cellId")
                 .and_then(|id| id.as_str())
                 .map(str::to_owned),
-            seed: None,
+            ..Cell::default()
         };
         let job = self.interpreter.execute(cell, outputs);
         tokio::pin!(job);

@@ -26,6 +26,7 @@ pub mod launch;
 pub mod output_protocol;
 pub mod prebuild;
 pub mod prelude;
+pub mod provenance;
 pub mod rustc_wrapper;
 pub mod seeding;
 pub mod stack;

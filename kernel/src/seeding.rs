@@ -13,9 +13,8 @@
 //!   replacement. `:allow_entropy` lifts the refusal for the rest of the session, which is then
 //!   marked non-reproducible, with the reason.
 //!
-//! What this does not cover (and says so in the notebook docs): randomness inside dependencies
-//! (std's HashMap keys, rayon scheduling); those need the evaluation process itself to be
-//! deterministic.
+//! Source rules cannot reach randomness inside dependencies (std's `HashMap` keys): the
+//! evaluation process answers those from the cell's seed (`evaluation_process::entropy`).
 
 use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, tokenize};
 use sha2::{Digest, Sha256};
@@ -50,6 +49,9 @@ pub struct EntropySource {
     /// Refused only inside the arguments of a seeding call (`seed_from_u64(..)`, ...): the
     /// clock is fine for timing, not as a seed.
     pub only_as_seed: bool,
+    /// Not refused when the cell also contains these tokens: the call that gives the
+    /// algorithm its seed (FastIca's `random_state(..)`).
+    pub unless_cell_has: &'static [&'static str],
 }
 
 const SEEDED_RNG: &str = "rng() (a rand_xoshiro::Xoshiro256PlusPlus seeded from this cell's seed)";
@@ -61,75 +63,112 @@ pub const ENTROPY_SOURCES: &[EntropySource] = &[
         call: "thread_rng()",
         replacement: SEEDED_RNG,
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["rand", "::", "random"],
         call: "rand::random",
         replacement: "a value drawn from the cell's seeded generator: rng().r#gen()",
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["rand", "::", "rng", "("],
         call: "rand::rng()",
         replacement: SEEDED_RNG,
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["OsRng"],
         call: "OsRng",
         replacement: SEEDED_RNG,
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["::", "random", "("],
         call: "ndarray_rand's Array::random(shape, distribution)",
         replacement: "Array::random_using(shape, distribution, &mut rng())",
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["from_entropy"],
         call: "from_entropy()",
         replacement: "seed_from_u64(cell_seed())",
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["from_os_rng"],
         call: "from_os_rng()",
         replacement: "seed_from_u64(cell_seed())",
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["EnsembleLearnerParams", "::", "new"],
         call: "EnsembleLearnerParams::new",
         replacement: "EnsembleLearnerParams::new_fixed_rng(model, rng())",
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["AdaBoostParams", "::", "new"],
         call: "AdaBoostParams::new",
         replacement: "AdaBoostParams::new_fixed_rng(rng())",
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["KMeansInit", "::", "KMeansPara"],
         call: "KMeansInit::KMeansPara",
         replacement: "KMeansInit::KMeansPlusPlus (KMeansPara's result depends on thread scheduling)",
         only_as_seed: false,
+        unless_cell_has: &[],
     },
     EntropySource {
         tokens: &["SystemTime", "::", "now"],
         call: "SystemTime::now() as a seed",
         replacement: "the notebook's seed (`:seed N`) or cell_seed(); wall-clock time differs every run",
         only_as_seed: true,
+        unless_cell_has: &[],
+    },
+    EntropySource {
+        tokens: &["FastIca", "::", "params"],
+        call: "FastIca::params() without random_state",
+        replacement: FAST_ICA_SEEDED,
+        only_as_seed: false,
+        unless_cell_has: &["random_state", "("],
+    },
+    EntropySource {
+        tokens: &["FastIcaParams", "::", "new"],
+        call: "FastIcaParams::new() without random_state",
+        replacement: FAST_ICA_SEEDED,
+        only_as_seed: false,
+        unless_cell_has: &["random_state", "("],
+    },
+    EntropySource {
+        tokens: &["FastIcaParams", "::", "default"],
+        call: "FastIcaParams::default() without random_state",
+        replacement: FAST_ICA_SEEDED,
+        only_as_seed: false,
+        unless_cell_has: &["random_state", "("],
     },
 ];
+
+/// linfa-ica seeds FastICA from the OS unless it is given a seed.
+const FAST_ICA_SEEDED: &str = "FastIca::params().random_state(cell_seed() as usize)";
 
 /// The entropy sources a cell uses, in order of appearance (each once).
 pub fn entropy_in(code: &str) -> Vec<&'static EntropySource> {
     let words = significant_tokens(code);
     let seeding = inside_seeding_call(&words);
+    let has = |tokens: &[&str]| words.windows(tokens.len()).any(|window| window == tokens);
     let mut found: Vec<(usize, &'static EntropySource)> = ENTROPY_SOURCES
         .iter()
+        .filter(|source| source.unless_cell_has.is_empty() || !has(source.unless_cell_has))
         .filter_map(|source| {
             words
                 .windows(source.tokens.len())
@@ -177,8 +216,37 @@ fn inside_seeding_call(words: &[&str]) -> Vec<bool> {
     inside
 }
 
-/// The cell's tokens without whitespace, comments and literals; `::` joined into one token.
+/// The cell's tokens without whitespace, comments, literals and turbofish generic arguments
+/// (`FastIcaParams::<f64>::default` reads as `FastIcaParams::default`); `::` joined into one
+/// token.
 fn significant_tokens(code: &str) -> Vec<&str> {
+    let words = tokens_of(code);
+    let mut kept = Vec::with_capacity(words.len());
+    let mut at = 0;
+    while at < words.len() {
+        if words[at] == "::" && words.get(at + 1) == Some(&"<") {
+            let mut depth = 0usize;
+            at += 1;
+            while at < words.len() {
+                match words[at] {
+                    "<" => depth += 1,
+                    ">" => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                at += 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            continue;
+        }
+        kept.push(words[at]);
+        at += 1;
+    }
+    kept
+}
+
+fn tokens_of(code: &str) -> Vec<&str> {
     let mut words: Vec<&str> = Vec::new();
     let mut offset = 0;
     for token in tokenize(code, FrontmatterAllowed::No) {
@@ -316,6 +384,21 @@ mod tests {
             let code = format!("let _ = seed_from_u64({});", source.tokens.join(""));
             assert_eq!(entropy_in(&code), vec![source], "{}", source.call);
         }
+    }
+
+    #[test]
+    fn fast_ica_is_refused_unless_it_is_given_a_seed() {
+        let unseeded = "let ica = FastIca::params().ncomponents(2).fit(&data).unwrap();";
+        let calls: Vec<&str> = entropy_in(unseeded).iter().map(|s| s.call).collect();
+        assert_eq!(calls, ["FastIca::params() without random_state"]);
+        let seeded = "let ica = FastIca::params().ncomponents(2)\n    .random_state(cell_seed() as usize).fit(&data);";
+        assert!(entropy_in(seeded).is_empty());
+        assert_eq!(
+            entropy_in("let p = FastIcaParams::<f64>::default();").len(),
+            1
+        );
+        assert_eq!(entropy_in("let p = FastIca::<f64>::params();").len(), 1);
+        assert_eq!(entropy_in("let p = FastIcaParams::default();").len(), 1);
     }
 
     #[test]

@@ -37,6 +37,13 @@ pub enum ParamsError {
     MissingNonReproducibleReason,
     #[error("the data fingerprint's {which} digest `{digest}` is not a sha256 digest")]
     BadDataDigest { which: &'static str, digest: String },
+    #[error(
+        "the notebook session's provenance file {path} (named by LINFA_KERNEL_PROVENANCE_FILE) cannot be read: {reason}; restart the kernel, or unset the variable to export without the session's record"
+    )]
+    SessionProvenance {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 /// Writing an artifact failed; the target folder was not created.

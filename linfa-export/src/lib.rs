@@ -69,6 +69,7 @@ mod hashing;
 mod manifest;
 mod model;
 mod params;
+mod session;
 mod verify;
 
 pub use artifact::{
@@ -89,4 +90,5 @@ pub use manifest::{
 };
 pub use model::{ExportableModel, TypeTag};
 pub use params::{ExportParams, Timestamp, ValidExportParams};
+pub use session::{SESSION_PROVENANCE_ENV, session_provenance};
 pub use verify::{VerifyOptions, VerifyReport, verify, verify_with};

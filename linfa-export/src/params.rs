@@ -19,6 +19,7 @@ use crate::fingerprint::DataFingerprint;
 use crate::hashing::is_sha256_hex;
 use crate::manifest::{CardFields, Provenance, RESERVED_FILES, check_relative_path};
 use crate::model::ExportableModel;
+use crate::session;
 
 /// When the export says it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,7 +282,11 @@ impl ParamGuard for ExportParams {
         Ok(p)
     }
 
-    fn check(self) -> Result<ValidExportParams, ParamsError> {
+    /// Validates the options; inside a linfa-kernel session the session's provenance is
+    /// added first (see [`SESSION_PROVENANCE_ENV`](crate::SESSION_PROVENANCE_ENV)).
+    fn check(mut self) -> Result<ValidExportParams, ParamsError> {
+        self.0.provenance =
+            session::merge(self.0.provenance.take(), session::session_provenance()?);
         self.check_ref()?;
         Ok(self.0)
     }

@@ -150,13 +150,14 @@ fn linfa_kernel_write_line(line: &str) {
 
 /// Keeps the cell's stdout moving: flushes it every few milliseconds, and on the relay's request
 /// (a byte on the flush FIFO) flushes and confirms, so output never trails the end of a cell.
-pub fn linfa_kernel_start_flusher() {
+/// Returns whether it runs.
+pub fn linfa_kernel_start_flusher() -> bool {
     use std::io::{Read, Write};
     let Ok(fifo_path) = std::env::var("LINFA_KERNEL_FLUSH_FIFO") else {
-        return;
+        return false;
     };
     let Ok(mut fifo) = std::fs::File::open(&fifo_path) else {
-        return;
+        return false;
     };
     std::thread::spawn(|| {
         loop {
@@ -175,6 +176,7 @@ pub fn linfa_kernel_start_flusher() {
         }
     });
     linfa_kernel_write_line("\u{1e}LINFA flusher");
+    true
 }
 
 /// Shows a cell's final expression. evcxr first compiles `(expr).evcxr_display()` and, when

@@ -84,6 +84,8 @@ pub fn start(
     let mut command = Command::new(&executable);
     command.env(prelude::FLUSH_FIFO_ENV, flush_fifo);
     command.env(prelude::CELL_SEED_FILE_ENV, &seed_file);
+    let provenance_file = FlushFifo::provenance_file_beside(flush_fifo);
+    command.env(crate::provenance::PROVENANCE_FILE_ENV, &provenance_file);
     crate::evaluation_process::add_std_library_path(&mut command);
 
     let stack_location = stack.as_ref().ok().map(|setup| {
@@ -163,6 +165,7 @@ pub fn start(
         stack_location,
         pump: OutputPump::start(outputs, build_lines),
         seed_file,
+        provenance_file,
         probe_flag,
         typed_cells: HashMap::new(),
         warm_up_pending,
@@ -243,6 +246,8 @@ struct EvcxrInterpreter {
     interrupter: Arc<EvcxrInterrupter>,
     /// Where the running cell's seed is written for the prelude's `cell_seed()`.
     seed_file: PathBuf,
+    /// Where the session's provenance is written before each cell, for linfa-export.
+    provenance_file: PathBuf,
     /// Present while a type probe compiles (see [`crate::rustc_wrapper`]).
     probe_flag: PathBuf,
     /// Cells the kernel had to annotate, by their source: what ran.
@@ -337,17 +342,28 @@ impl Interpreter for EvcxrInterpreter {
                 page: None,
             });
         }
-        if let Some(seed) = cell.seed
-            && let Err(error) = std::fs::write(&self.seed_file, seed.to_string())
-        {
-            return Err(CellError {
-                ename: "KernelError".to_owned(),
-                evalue: format!("cannot hand the cell its seed: {error}"),
-                traceback: vec![format!(
-                    "writing {} failed: {error}",
-                    self.seed_file.display()
-                )],
-            });
+        let handed = [
+            (
+                &self.seed_file,
+                cell.seed.map(|seed| seed.to_string()),
+                "its seed",
+            ),
+            (
+                &self.provenance_file,
+                cell.provenance.clone(),
+                "the session's provenance",
+            ),
+        ];
+        for (file, content, what) in handed {
+            if let Some(content) = content
+                && let Err(error) = std::fs::write(file, content)
+            {
+                return Err(CellError {
+                    ename: "KernelError".to_owned(),
+                    evalue: format!("cannot hand the cell {what}: {error}"),
+                    traceback: vec![format!("writing {} failed: {error}", file.display())],
+                });
+            }
         }
         self.pump.attach(outputs.clone());
         if let Err(error) = self.ensure_stack(outputs) {
@@ -731,7 +747,7 @@ fn compile_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
         traceback.pop();
     }
     CellError {
-        ename: "CompilationError".to_owned(),
+        ename: super::COMPILATION_ERROR.to_owned(),
         evalue: errors
             .first()
             .map(|e| e.message())
@@ -965,6 +981,11 @@ impl FlushFifo {
         fifo.with_extension("seed")
     }
 
+    /// The file beside the FIFO that holds the session's provenance (removed with the FIFO).
+    pub fn provenance_file_beside(fifo: &Path) -> PathBuf {
+        fifo.with_extension("provenance.json")
+    }
+
     /// The flag file beside the FIFO that marks a type probe (see [`crate::rustc_wrapper`]).
     pub fn probe_flag_beside(fifo: &Path) -> PathBuf {
         fifo.with_extension("probe")
@@ -975,6 +996,7 @@ impl Drop for FlushFifo {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
         let _ = std::fs::remove_file(Self::seed_file_beside(&self.path));
+        let _ = std::fs::remove_file(Self::provenance_file_beside(&self.path));
         let _ = std::fs::remove_file(Self::probe_flag_beside(&self.path));
     }
 }

@@ -131,6 +131,9 @@ pub struct Cell {
     pub id: Option<String>,
     /// The cell's seed, once the seeding policy has derived it.
     pub seed: Option<u64>,
+    /// The session's provenance (JSON, see [`crate::provenance`]) as it stands with this cell,
+    /// for exports the cell makes.
+    pub provenance: Option<String>,
 }
 
 impl Cell {
@@ -141,6 +144,9 @@ impl Cell {
         }
     }
 }
+
+/// The error name of a cell the compiler rejected: nothing of it ran.
+pub const COMPILATION_ERROR: &str = "CompilationError";
 
 /// A cell that failed: shown as an `error` output and an error reply.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use super::{
-    Cell, CellError, Completions, Executed, Interpreter, Interrupt, MimeBundle, Outputs, StreamName,
+    COMPILATION_ERROR, Cell, CellError, Completions, Executed, Interpreter, Interrupt, MimeBundle,
+    Outputs, StreamName,
 };
+use crate::provenance::SessionProvenance;
 use crate::seeding::{self, SeedingMagic};
 
 /// An interpreter whose cells follow the seeding policy.
@@ -18,6 +20,8 @@ pub struct Seeded {
     seed: u64,
     /// Why the session is not reproducible, once it is not.
     non_reproducible: Option<String>,
+    /// What exports made in this session record.
+    provenance: SessionProvenance,
 }
 
 impl std::fmt::Debug for Seeded {
@@ -35,6 +39,7 @@ impl Seeded {
             inner,
             seed: seeding::DEFAULT_SEED,
             non_reproducible: None,
+            provenance: SessionProvenance::new(seeding::DEFAULT_SEED),
         }
     }
 
@@ -52,10 +57,15 @@ impl Seeded {
     fn apply(&mut self, magic: &SeedingMagic, outputs: &Outputs) {
         match magic {
             SeedingMagic::ShowSeed => {}
-            SeedingMagic::SetSeed(seed) => self.seed = *seed,
+            SeedingMagic::SetSeed(seed) => {
+                self.seed = *seed;
+                self.provenance.seed = *seed;
+            }
             SeedingMagic::AllowEntropy => {
-                self.non_reproducible
+                let reason = self
+                    .non_reproducible
                     .get_or_insert_with(|| "entropy was allowed with `:allow_entropy`".to_owned());
+                self.provenance.mark_non_reproducible(reason);
                 outputs.stream(
                     StreamName::Stderr,
                     "Entropy allowed: calls that draw from the operating system now run, and \
@@ -100,22 +110,29 @@ impl Interpreter for Seeded {
         for magic in &magics {
             self.apply(magic, outputs);
         }
-        if code.trim().is_empty() {
-            return Ok(Executed::default());
-        }
         if self.non_reproducible.is_none() {
             let sources = seeding::entropy_in(&code);
             if !sources.is_empty() {
                 return Err(refusal(&sources));
             }
         }
+        self.provenance.record_cell(&cell.code);
+        if code.trim().is_empty() {
+            return Ok(Executed::default());
+        }
         let identity = cell.id.as_deref().unwrap_or(&code);
         let seeded = Cell {
             seed: Some(seeding::cell_seed(self.seed, identity)),
             code,
             id: cell.id.clone(),
+            provenance: Some(self.provenance.to_json()),
         };
-        self.inner.execute(&seeded, outputs)
+        let result = self.inner.execute(&seeded, outputs);
+        if matches!(&result, Err(error) if error.ename == COMPILATION_ERROR) {
+            // Nothing of it ran.
+            self.provenance.forget_last_cell();
+        }
+        result
     }
 
     fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions {
@@ -193,7 +210,7 @@ mod tests {
         let with_id = Cell {
             code: "x".into(),
             id: Some("cell-1".into()),
-            seed: None,
+            ..Cell::default()
         };
         let expected = seeding::cell_seed(seeding::DEFAULT_SEED, "cell-1");
         assert_eq!(

@@ -35,7 +35,12 @@ pub const STACK_IMPORT: &str = "use linfa_kernel_prelude::*;";
 
 /// The statement that starts the stdout flusher; run again whenever the evaluation process
 /// restarts, since the flusher lives in that process.
-pub const START_FLUSHER: &str = "linfa_kernel_start_flusher();";
+///
+/// It keeps the result in a session variable so that evcxr creates its variable store (a
+/// `HashMap`) here, in the prelude, rather than in whichever user cell first binds a variable:
+/// otherwise that cell would build one map more than when it runs again, and draw other
+/// `HashMap` keys (see `evaluation_process::entropy`).
+pub const START_FLUSHER: &str = "let linfa_kernel_flusher: bool = linfa_kernel_start_flusher();";
 
 /// The name of the environment variable that tells the evaluation process where the flush FIFO
 /// is.

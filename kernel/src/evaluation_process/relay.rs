@@ -1,19 +1,17 @@
-//! The evaluation process: the kernel binary re-executed by evcxr to load and run cells.
+//! The relay between a cell's output and evcxr.
 //!
-//! evcxr talks to this process over its stdout, one line at a time, which loses two things a
-//! notebook needs: text printed without a newline (a progress dot, a prompt) and the order of
-//! stdout against stderr. Before handing control to evcxr's runtime we therefore put a relay
-//! between the cell and the real stdout:
+//! evcxr reads this process's stdout one line at a time, which loses two things a notebook
+//! needs: text printed without a newline (a progress dot, a prompt) and the order of stdout
+//! against stderr. Before the first cell runs we therefore put a relay between the cell and the
+//! real stdout:
 //!
 //! - fd 1 and fd 2 become pipes read by one relay thread, which writes to the real stdout;
 //! - stderr text is wrapped as a marker line ([`crate::output_protocol`]), so it keeps its place
-//!   among stdout lines, and it is drained before evcxr's end-of-cell and panic lines pass;
+//!   among stdout lines, and it is drained before the end-of-cell and panic lines pass;
 //! - stdout text without a newline is sent as a partial-stdout marker once the cell pauses;
 //! - at the end of a cell the relay asks the cell-side flusher (started by the prelude, living
 //!   in the cell's copy of std) to flush and confirm, so nothing printed trails into the next
 //!   cell.
-//!
-//! If the relay cannot be installed the process still runs; output is then only line-buffered.
 
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
@@ -24,54 +22,14 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use crate::output_protocol::{MARKER, stream_marker};
 use crate::prelude::FLUSH_FIFO_ENV;
 
-const EVCXR_RUNTIME_ENV: &str = "EVCXR_IS_RUNTIME";
-const EXECUTION_COMPLETE: &[u8] = b"EVCXR_EXECUTION_COMPLETE";
+const EXECUTION_COMPLETE: &[u8] = super::runtime::EXECUTION_COMPLETE.as_bytes();
 const PANIC_NOTIFICATION: &[u8] = b"EVCXR_PANIC_NOTIFICATION";
 /// How long output may sit without a newline before it is sent anyway.
 const PARTIAL_AFTER: Duration = Duration::from_millis(40);
 /// How long the end of a cell waits for the flusher's confirmation.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(2);
 
-/// Lets the evaluation process find Rust's standard library (cells link it dynamically): adds
-/// `rustc --print target-libdir` to `LD_LIBRARY_PATH` of `command`.
-///
-/// Why: rustc writes the library's location into each cell's shared object as a path relative
-/// to the `deps/` folder it was built in, but evcxr loads the copy cargo places one folder
-/// higher. When the session folder and the toolchain share a parent (both under the home
-/// folder, as `~/.cache` and `~/.rustup` are) that relative path misses by one level and the
-/// cell cannot be loaded; `LD_LIBRARY_PATH` is searched first.
-pub fn add_std_library_path(command: &mut std::process::Command) {
-    let Ok(output) = std::process::Command::new("rustc")
-        .args(["--print", "target-libdir"])
-        .output()
-    else {
-        return;
-    };
-    let libdir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    if !output.status.success() || libdir.is_empty() {
-        return;
-    }
-    let mut paths = vec![std::path::PathBuf::from(libdir)];
-    if let Some(existing) = std::env::var_os("LD_LIBRARY_PATH") {
-        paths.extend(std::env::split_paths(&existing));
-    }
-    if let Ok(joined) = std::env::join_paths(paths) {
-        command.env("LD_LIBRARY_PATH", joined);
-    }
-}
-
-/// Called first thing in `main`: when this process was started by evcxr, install the relay and
-/// become the evaluation process (never returns). Otherwise returns at once.
-pub fn take_over_if_child() {
-    if std::env::var_os(EVCXR_RUNTIME_ENV).is_some()
-        && let Err(error) = install_relay()
-    {
-        eprintln!("linfa-kernel: output relay unavailable ({error}); output is line-buffered");
-    }
-    evcxr::runtime_hook();
-}
-
-fn install_relay() -> std::io::Result<()> {
+pub fn install() -> std::io::Result<()> {
     let real_stdout = rustix::io::dup(std::io::stdout().as_fd())?;
     let (out_read, out_write) = rustix::pipe::pipe()?;
     let (err_read, err_write) = rustix::pipe::pipe()?;

@@ -1,0 +1,125 @@
+//! The provenance a notebook session hands to every export made in it.
+//!
+//! linfa-kernel knows what the user should not have to type: the session's seed, the digest of
+//! every cell it ran, whether entropy was allowed, and which kernel ran them. Before each cell
+//! it writes that record as JSON (the [`Provenance`] fields) to a file and names the file in
+//! [`SESSION_PROVENANCE_ENV`]. [`ExportParams::check`](crate::ExportParams::check) reads it, so
+//! an export from a notebook carries the session's provenance without a line of code. Outside a
+//! kernel the variable is unset and nothing changes.
+//!
+//! What the caller set explicitly wins (a seed, a list of cells, a kernel), except that an
+//! export can never claim more reproducibility than the session had: a non-reproducible session
+//! marks the export non-reproducible whatever the caller said.
+
+use std::path::PathBuf;
+
+use crate::error::ParamsError;
+use crate::manifest::Provenance;
+
+/// Names the file holding the running session's provenance.
+pub const SESSION_PROVENANCE_ENV: &str = "LINFA_KERNEL_PROVENANCE_FILE";
+
+/// The running session's provenance, or `None` outside a kernel session.
+pub fn session_provenance() -> Result<Option<Provenance>, ParamsError> {
+    let Some(path) = std::env::var_os(SESSION_PROVENANCE_ENV).map(PathBuf::from) else {
+        return Ok(None);
+    };
+    let problem = |reason: String| ParamsError::SessionProvenance {
+        path: path.clone(),
+        reason,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| problem(e.to_string()))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| problem(e.to_string()))
+}
+
+/// `explicit` completed by the session's record; see the module docs for who wins.
+pub fn merge(explicit: Option<Provenance>, session: Option<Provenance>) -> Option<Provenance> {
+    let Some(session) = session else {
+        return explicit;
+    };
+    let Some(mut merged) = explicit else {
+        return Some(session);
+    };
+    merged.seed = merged.seed.or(session.seed);
+    if merged.cells.is_empty() {
+        merged.cells = session.cells;
+    }
+    merged.kernel = merged.kernel.or(session.kernel);
+    if session.non_reproducible {
+        let reason = session
+            .non_reproducible_reason
+            .unwrap_or_else(|| "the notebook session was not reproducible".to_owned());
+        if merged.non_reproducible {
+            let own = merged.non_reproducible_reason.take().unwrap_or_default();
+            merged.non_reproducible_reason = Some(format!("{reason}; {own}"));
+        } else {
+            merged.mark_non_reproducible(reason);
+        }
+    }
+    Some(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::KernelInfo;
+
+    fn session() -> Provenance {
+        Provenance {
+            seed: Some(42),
+            cells: vec!["a".repeat(64), "b".repeat(64)],
+            non_reproducible: false,
+            non_reproducible_reason: None,
+            kernel: Some(KernelInfo {
+                name: "linfa-kernel".to_owned(),
+                version: "0.1.0".to_owned(),
+            }),
+        }
+    }
+
+    #[test]
+    fn outside_a_session_the_callers_record_is_kept() {
+        let own = Provenance {
+            seed: Some(7),
+            ..Provenance::default()
+        };
+        assert_eq!(merge(Some(own.clone()), None), Some(own));
+        assert_eq!(merge(None, None), None);
+    }
+
+    #[test]
+    fn the_session_fills_what_the_caller_left_out() {
+        assert_eq!(merge(None, Some(session())), Some(session()));
+        let own = Provenance {
+            seed: Some(7),
+            ..Provenance::default()
+        };
+        let merged = merge(Some(own), Some(session())).unwrap();
+        assert_eq!(merged.seed, Some(7), "an explicit seed wins");
+        assert_eq!(merged.cells, session().cells);
+        assert_eq!(merged.kernel, session().kernel);
+        assert!(!merged.non_reproducible);
+    }
+
+    #[test]
+    fn a_non_reproducible_session_cannot_be_exported_as_reproducible() {
+        let mut unrepeatable = session();
+        unrepeatable.mark_non_reproducible("entropy was allowed with `:allow_entropy`");
+        let merged = merge(Some(Provenance::default()), Some(unrepeatable.clone())).unwrap();
+        assert!(merged.non_reproducible);
+        assert_eq!(
+            merged.non_reproducible_reason.as_deref(),
+            Some("entropy was allowed with `:allow_entropy`")
+        );
+        let mut own = Provenance::default();
+        own.mark_non_reproducible("data read from the network");
+        let merged = merge(Some(own), Some(unrepeatable)).unwrap();
+        let reason = merged.non_reproducible_reason.unwrap();
+        assert!(
+            reason.contains(":allow_entropy") && reason.contains("network"),
+            "{reason}"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+"""The same notebook gives bit-identical models: in fresh kernels, on re-runs, and only with its seed.
+
+`notebooks/model_families.ipynb` (under tests/) trains and exports every serializable linfa model
+family with linfa-export; each export prints the digest of its `model.json` and of the whole
+artifact. The notebook runs twice through nbclient, each time in a fresh kernel, and the digests
+must agree, as must the files on disk, hashed here. The artifacts' manifests carry the session's
+provenance (seed, cell digests, kernel) without the notebook asking for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import KERNEL_NAME, execute, start_kernel
+
+NOTEBOOK = Path(__file__).resolve().parent / "notebooks" / "model_families.ipynb"
+FAMILIES = {
+    "kmeans",
+    "gaussian-mixture",
+    "decision-tree",
+    "logistic",
+    "multinomial-logistic",
+    "linear-regression",
+    "gaussian-nb",
+    "multinomial-nb",
+    "svm",
+    "pca",
+}
+DIGEST_LINE = re.compile(r"^(\S+) (model|artifact) ([0-9a-f]{64})$", re.M)
+
+
+def run_notebook(workdir: Path) -> tuple[nbformat.NotebookNode, str]:
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        notebook,
+        kernel_name=KERNEL_NAME,
+        timeout=600,
+        startup_timeout=120,
+        resources={"metadata": {"path": str(workdir)}},
+    ).execute()
+    stdout = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stdout"
+    )
+    return notebook, stdout
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """The notebook run twice, each in a fresh kernel and its own folder."""
+    return [
+        (workdir, *run_notebook(workdir))
+        for workdir in (tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second"))
+    ]
+
+
+def digests(stdout: str) -> dict[tuple[str, str], str]:
+    return {(name, kind): digest for name, kind, digest in DIGEST_LINE.findall(stdout)}
+
+
+def test_every_family_is_trained_and_exported(two_runs):
+    for _, _, stdout in two_runs:
+        found = digests(stdout)
+        assert {name for name, _ in found} == FAMILIES
+        assert len(found) == 2 * len(FAMILIES)
+
+
+def test_fresh_kernels_give_identical_models_and_artifacts(two_runs):
+    (_, _, first), (_, _, second) = two_runs
+    assert digests(first) == digests(second)
+
+
+def test_the_printed_digests_are_the_files_on_disk(two_runs):
+    for workdir, _, stdout in two_runs:
+        for (name, kind), digest in digests(stdout).items():
+            artifact = workdir / "artifacts" / name
+            manifest = json.loads((artifact / "manifest.json").read_text())
+            if kind == "model":
+                on_disk = hashlib.sha256((artifact / "model.json").read_bytes()).hexdigest()
+                assert on_disk == digest, name
+                assert manifest["files"]["model.json"]["sha256"] == digest
+            else:
+                assert manifest["artifact_sha256"] == digest
+
+
+def test_std_hashmap_order_is_the_same_in_fresh_kernels(two_runs):
+    (_, _, first), (_, _, second) = two_runs
+    orders = [re.search(r"^hashmap order (.*)$", s, re.M).group(1) for s in (first, second)]
+    assert orders[0] == orders[1]
+    # 17 keys: a different key pair per run would agree on this order by chance once in 17!.
+    assert orders[0] != str(sorted(json.loads(orders[0])))
+
+
+def test_exports_carry_the_sessions_provenance(two_runs):
+    workdir, notebook, _ = two_runs[0]
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    executed = [hashlib.sha256(cell.source.encode()).hexdigest() for cell in code_cells]
+    for name in FAMILIES:
+        manifest = json.loads((workdir / "artifacts" / name / "manifest.json").read_text())
+        provenance = manifest["provenance"]
+        assert provenance["seed"] == 42
+        assert provenance["kernel"]["name"] == "linfa-kernel"
+        assert provenance["non_reproducible"] is False
+        # The cells that ran up to and including the one that exported this model, in order.
+        assert provenance["cells"] == executed[: len(provenance["cells"])]
+        assert len(provenance["cells"]) >= 2
+    card = (workdir / "artifacts" / "kmeans" / "MODEL_CARD.md").read_text()
+    assert "- Seed: 42" in card
+
+
+# One kernel for what happens inside a session.
+
+SETUP = "\n".join(
+    cell.source
+    for cell in nbformat.read(NOTEBOOK, as_version=4).cells
+    if cell.cell_type == "code" and "fn export" in cell.source
+)
+KMEANS = 'let kmeans = linfa_clustering::KMeans::params_with_rng(3, rng()).fit(&iris).unwrap();\nexport("kmeans", &kmeans);'
+TREE = 'let tree = linfa_trees::DecisionTree::params().max_depth(Some(8)).fit(&wine).unwrap();\nexport("decision-tree", &tree);'
+HASHMAP = (
+    "let mut order: std::collections::HashMap<u32, u32> = (0..16).map(|i| (i, i)).collect();\n"
+    'println!("hashmap order {:?}", order.keys().collect::<Vec<_>>());'
+)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("session")
+    km, kc = start_kernel(cwd=str(workdir))
+    setup = execute(kc, SETUP, timeout=300)
+    assert setup.status == "ok", setup.reply["content"]
+    yield workdir, kc
+    kc.stop_channels()
+    km.shutdown_kernel()
+
+
+def run(kc, code: str) -> str:
+    result = execute(kc, code, timeout=300)
+    assert result.status == "ok", result.reply["content"]
+    return result.stdout()
+
+
+def test_rerunning_a_cell_gives_identical_bytes(session):
+    _, kc = session
+
+    def model_bytes(code: str) -> str:
+        # The artifact digest changes on a re-run, rightly: the session's history grew.
+        return {name: d for (name, kind), d in digests(run(kc, code)).items() if kind == "model"}
+
+    for code in (TREE, KMEANS):
+        first = model_bytes(code)
+        assert first, code
+        assert model_bytes(code) == first, code
+        assert model_bytes(code) == first, code
+    order = run(kc, HASHMAP)
+    assert order.startswith("hashmap order")
+    assert run(kc, HASHMAP) == order
+    assert run(kc, HASHMAP) == order
+
+
+def test_another_seed_gives_other_kmeans_centroids(session, two_runs):
+    workdir, kc = session
+    at_42 = digests(run(kc, KMEANS))[("kmeans", "model")]
+    centroids_42 = json.loads((workdir / "artifacts" / "kmeans" / "model.json").read_text())
+    assert "Session seed: 7" in run(kc, ":seed 7")
+    at_7 = digests(run(kc, KMEANS))[("kmeans", "model")]
+    centroids_7 = json.loads((workdir / "artifacts" / "kmeans" / "model.json").read_text())
+    assert at_7 != at_42
+    assert centroids_7 != centroids_42
+    manifest = json.loads((workdir / "artifacts" / "kmeans" / "manifest.json").read_text())
+    assert manifest["provenance"]["seed"] == 7
+    run(kc, ":seed 42")
+    assert digests(run(kc, KMEANS))[("kmeans", "model")] == at_42
+    # The same cell in the notebook's fresh kernels, with the same seed: the same model.
+    assert digests(two_runs[0][2])[("kmeans", "model")] == at_42
+
+
+def test_an_export_after_allowing_entropy_says_it_is_not_reproducible(session):
+    workdir, kc = session
+    run(kc, ":allow_entropy")
+    run(kc, KMEANS)
+    manifest = json.loads((workdir / "artifacts" / "kmeans" / "manifest.json").read_text())
+    assert manifest["provenance"]["non_reproducible"] is True
+    assert ":allow_entropy" in manifest["provenance"]["non_reproducible_reason"]
+    card = (workdir / "artifacts" / "kmeans" / "MODEL_CARD.md").read_text()
+    assert "**Not reproducible**" in card
