@@ -46,5 +46,6 @@ build_workspace() {
 install_kernel() {
   say "installing the linfa kernelspec into $VENV and prebuilding the linfa stack"
   install -m 0755 "$TARGET_DIR/release/linfa-kernel" "$VENV/bin/linfa-kernel"
+  install -m 0755 "$TARGET_DIR/release/linfa-export" "$VENV/bin/linfa-export"
   VIRTUAL_ENV="$VENV" "$VENV/bin/linfa-kernel" install --sys-prefix
 }

@@ -9,6 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import KERNEL_NAME
+from test_nb import nb
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
@@ -42,3 +43,17 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     errors = [o for c in code_cells for o in c.outputs if o.output_type == "error"]
     assert errors == []
     assert any(o.output_type in ("display_data", "execute_result") for c in code_cells for o in c.outputs)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_reproducible_by_nb_check(path):
+    checked = nb("check", str(path))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "reproducible" in checked.stdout
+
+
+def test_notebooks_are_formatted_linted_and_stripped():
+    paths = [str(p) for p in NOTEBOOKS]
+    for command in (["fmt", "--check"], ["lint"], ["strip", "--check"]):
+        result = nb(*command, *paths)
+        assert result.returncode == 0, (command, result.stdout + result.stderr)

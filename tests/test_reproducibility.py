@@ -120,13 +120,20 @@ def test_exports_carry_the_sessions_provenance(two_runs):
 
 # One kernel for what happens inside a session.
 
-SETUP = "\n".join(
-    cell.source
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells
-    if cell.cell_type == "code" and "fn export" in cell.source
-)
-KMEANS = 'let kmeans = linfa_clustering::KMeans::params_with_rng(3, rng()).fit(&iris).unwrap();\nexport("kmeans", &kmeans);'
-TREE = 'let tree = linfa_trees::DecisionTree::params().max_depth(Some(8)).fit(&wine).unwrap();\nexport("decision-tree", &tree);'
+NOTEBOOK_CELLS = [
+    cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"
+]
+
+
+def notebook_cell(marker: str) -> str:
+    """The notebook's cell containing `marker`, verbatim: the same source, the same cell seed."""
+    (source,) = [source for source in NOTEBOOK_CELLS if marker in source]
+    return source
+
+
+SETUP = notebook_cell("fn export")
+KMEANS = notebook_cell('export("kmeans"')
+TREE = notebook_cell('export("decision-tree"')
 HASHMAP = (
     "let mut order: std::collections::HashMap<u32, u32> = (0..16).map(|i| (i, i)).collect();\n"
     'println!("hashmap order {:?}", order.keys().collect::<Vec<_>>());'

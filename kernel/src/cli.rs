@@ -44,6 +44,11 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Notebook tooling: run, check, fmt, lint, strip `.ipynb` files without JupyterLab.
+    Nb {
+        #[command(subcommand)]
+        command: crate::notebook::command::NbCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             run_prebuild()
         }
         Command::Prebuild { force } => crate::prebuild::prebuild(force),
+        Command::Nb { command } => crate::notebook::command::run(command),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod interpreter;
 pub mod kernelspec;
 pub mod language;
 pub mod launch;
+pub mod notebook;
 pub mod output_protocol;
 pub mod prebuild;
 pub mod prelude;

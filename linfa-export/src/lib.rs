@@ -69,6 +69,7 @@ mod hashing;
 mod manifest;
 mod model;
 mod params;
+mod relaunch;
 mod session;
 mod verify;
 
@@ -90,5 +91,9 @@ pub use manifest::{
 };
 pub use model::{ExportableModel, TypeTag};
 pub use params::{ExportParams, Timestamp, ValidExportParams};
+pub use relaunch::{
+    JUPYTERLAB_VERSION, NOTEBOOK_FILE, PYTHON_VERSION, RelaunchError, RelaunchOptions,
+    RelaunchReport, relaunch, rust_type, rustc_version,
+};
 pub use session::{SESSION_PROVENANCE_ENV, session_provenance};
 pub use verify::{VerifyOptions, VerifyReport, verify, verify_with};

@@ -57,6 +57,21 @@ enum Command {
         /// Artifact folder.
         dir: PathBuf,
     },
+    /// Write a repository that relaunches the environment that exported a model: the
+    /// artifact, a notebook that verifies, loads and uses it, binder/ and a README with badges.
+    Relaunch {
+        /// Artifact folder.
+        dir: PathBuf,
+        /// The new folder to write the repository into.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// Where the repository will be pushed, as OWNER/REPO on GitHub (for the badges).
+        #[arg(long)]
+        github: String,
+        /// The branch the badges open.
+        #[arg(long, default_value = "main")]
+        branch: String,
+    },
 }
 
 /// Parses the command line and runs the subcommand.
@@ -76,6 +91,25 @@ pub fn run() -> Result<ExitCode> {
         Command::Inspect { dir, json } => inspect_cmd(&mut out, &dir, json),
         Command::Diff { a, b } => diff_cmd(&mut out, &a, &b),
         Command::Card { dir } => card_cmd(&mut out, &dir),
+        Command::Relaunch {
+            dir,
+            output,
+            github,
+            branch,
+        } => {
+            let options = linfa_export::RelaunchOptions { github, branch };
+            let report = linfa_export::relaunch(&dir, &output, &options)?;
+            for file in &report.files {
+                writeln!(out, "wrote {}", report.dir.join(file).display())?;
+            }
+            writeln!(
+                out,
+                "push {} to github.com/{} and open its Binder badge",
+                report.dir.display(),
+                options.github
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

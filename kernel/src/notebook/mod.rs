@@ -1,0 +1,22 @@
+//! `linfa-kernel nb`: notebook tooling that works on `.ipynb` files without JupyterLab.
+//!
+//! - [`run`]: execute a notebook in a fresh kernel (this binary, started as Jupyter would start
+//!   it, driven over ZeroMQ by [`client`]), like `nbconvert --execute`;
+//! - [`check`]: run it twice in fresh kernels and compare outputs and exported artifacts;
+//! - [`format`], [`lint`], [`strip`]: rustfmt on code cells, the seeding policy per cell, and
+//!   outputs removed.
+//!
+//! Files are read and written by [`file`]: a malformed notebook is an error naming the file and
+//! the problem, and a notebook is only ever replaced whole (written beside it, then renamed).
+
+pub mod check;
+pub mod client;
+pub mod command;
+pub mod file;
+pub mod format;
+pub mod lint;
+pub mod outputs;
+pub mod run;
+pub mod strip;
+
+pub use file::{NotebookError, code_source, read_notebook, write_notebook};

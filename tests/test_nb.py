@@ -1,0 +1,191 @@
+"""`linfa-kernel nb run|check|fmt|lint|strip` on real notebook files, as a user runs them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+
+from conftest import KERNEL_NAME
+
+BINARY = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv[0]
+
+
+def nb(*args: str, cwd: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [BINARY, "nb", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def write(path: Path, *sources: str, seed: int | None = None) -> Path:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Rust (linfa)", "language": "rust"}
+    if seed is not None:
+        notebook.metadata["linfa"] = {"seed": seed}
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"
+    nbformat.write(notebook, path)
+    return path
+
+
+def documented_cell_seed(session_seed: int, identity: str) -> int:
+    digest = hashlib.sha256(
+        b"linfa-kernel cell seed v1" + session_seed.to_bytes(8, "little") + identity.encode()
+    ).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def code_outputs(path: Path) -> list[tuple[int | None, list[dict]]]:
+    notebook = nbformat.read(path, as_version=4)
+    return [(c.execution_count, c.outputs) for c in notebook.cells if c.cell_type == "code"]
+
+
+def result_text(outputs: list[dict]) -> str:
+    return "".join(o["data"]["text/plain"] for o in outputs if o["output_type"] == "execute_result")
+
+
+# nb run
+
+
+def test_run_executes_in_a_fresh_kernel_with_the_notebooks_seed(tmp_path):
+    source = write(
+        tmp_path / "seeded.ipynb",
+        'println!("hello");\nlet x = 20;',
+        "x + 22",
+        "cell_seed()",
+        seed=7,
+    )
+    before = source.read_bytes()
+    ran = nb("run", str(source), "--output", str(tmp_path / "out.ipynb"))
+    assert ran.returncode == 0, ran.stderr
+    assert source.read_bytes() == before, "the input notebook is never changed"
+    assert "[3/3] cell 3 (cell-2): ok" in ran.stderr
+    cells = code_outputs(tmp_path / "out.ipynb")
+    assert [count for count, _ in cells] == [1, 2, 3]
+    assert cells[0][1][0]["text"] == "hello\n"
+    assert result_text(cells[1][1]) == "42"
+    # The metadata's seed is the session seed; cells without a cellId use their source.
+    assert int(result_text(cells[2][1])) == documented_cell_seed(7, "cell_seed()")
+    again = nb("run", str(source), "--output", str(tmp_path / "other.ipynb"), "--seed", "9")
+    assert again.returncode == 0, again.stderr
+    assert int(result_text(code_outputs(tmp_path / "other.ipynb")[2][1])) == documented_cell_seed(9, "cell_seed()")
+
+
+def test_run_stops_at_the_failing_cell_and_names_it(tmp_path):
+    source = write(
+        tmp_path / "failing.ipynb",
+        "let a = 1;",
+        'let v: Vec<i32> = Vec::new();\nlet first = v[3];',
+        'println!("never");',
+    )
+    ran = nb("run", str(source), "--output", str(tmp_path / "out.ipynb"))
+    assert ran.returncode != 0
+    assert "cell 2 (cell-1) failed: panic" in ran.stderr, ran.stderr
+    cells = code_outputs(tmp_path / "out.ipynb")
+    assert cells[0][0] == 1
+    assert any(o["output_type"] == "error" for o in cells[1][1])
+    assert cells[2] == (None, []), "cells after the failure do not run"
+
+
+def test_a_malformed_notebook_is_a_clear_error_and_is_left_alone(tmp_path):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [')
+    for command in (["run"], ["check"], ["fmt"], ["lint"], ["strip"]):
+        failed = nb(*command, str(broken))
+        assert failed.returncode != 0
+        assert "broken.ipynb is not a notebook" in failed.stderr, (command, failed.stderr)
+        assert broken.read_text() == '{"cells": ['
+    seedless = write(tmp_path / "seed.ipynb", "1")
+    notebook = json.loads(seedless.read_text())
+    notebook["metadata"]["linfa"] = {"seed": "seven"}
+    seedless.write_text(json.dumps(notebook))
+    failed = nb("run", str(seedless))
+    assert failed.returncode != 0 and "metadata.linfa.seed" in failed.stderr
+
+
+# nb check
+
+
+def test_check_passes_a_reproducible_notebook_with_an_export(tmp_path):
+    source = write(
+        tmp_path / "export.ipynb",
+        "use linfa::prelude::*;\nlet data = linfa_datasets::iris();\n"
+        "let model = linfa_clustering::KMeans::params_with_rng(3, rng()).fit(&data).unwrap();",
+        'linfa_export::ExportParams::new("iris-kmeans").check().unwrap()\n'
+        '    .export(&model, "iris-kmeans").unwrap().manifest.artifact_sha256',
+    )
+    checked = nb("check", str(source))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "reproducible" in checked.stdout and "1 exported artifact(s)" in checked.stdout
+    assert not (tmp_path / "iris-kmeans").exists(), "runs happen in copies of the folder"
+
+
+def test_check_names_the_cell_that_differs(tmp_path):
+    source = write(
+        tmp_path / "entropy.ipynb",
+        ":allow_entropy",
+        "use rand::Rng;\nrand::thread_rng().r#gen::<u64>()",
+    )
+    checked = nb("check", str(source))
+    assert checked.returncode != 0
+    assert "cell 2 (cell-1): output differs" in checked.stdout, checked.stdout
+    assert "not reproducible" in checked.stderr
+
+
+# nb fmt, lint, strip
+
+
+def test_fmt_formats_code_and_keeps_magics(tmp_path):
+    source = write(tmp_path / "f.ipynb", ':dep itoa = "1"\nlet x=vec![1,2];\n:seed 3\nx.len()', "let y = 1;")
+    assert nb("fmt", "--check", str(source)).returncode != 0
+    unchanged = source.read_bytes()
+    assert nb("fmt", "--check", str(source)).returncode != 0 and source.read_bytes() == unchanged
+    formatted = nb("fmt", str(source))
+    assert formatted.returncode == 0, formatted.stderr
+    assert "formatted cell(s) 1" in formatted.stdout
+    cells = nbformat.read(source, as_version=4).cells
+    assert cells[0].source == ':dep itoa = "1"\nlet x = vec![1, 2];\n:seed 3\nx.len()'
+    assert cells[1].source == "let y = 1;"
+    assert nb("fmt", "--check", str(source)).returncode == 0
+
+
+def test_fmt_reports_a_cell_it_cannot_parse_and_leaves_it(tmp_path):
+    source = write(tmp_path / "broken.ipynb", "let x = (1;", "let y=2;")
+    ran = nb("fmt", str(source))
+    assert ran.returncode != 0
+    assert "cell 1 cannot be formatted" in ran.stdout
+    cells = nbformat.read(source, as_version=4).cells
+    assert cells[0].source == "let x = (1;"
+    assert cells[1].source == "let y = 2;"
+
+
+def test_lint_names_cells_calls_and_replacements(tmp_path):
+    source = write(
+        tmp_path / "l.ipynb",
+        "let x = 1;",
+        "let mut g = rand::thread_rng();",
+        "let ica = FastIca::params();",
+    )
+    linted = nb("lint", str(source))
+    assert linted.returncode != 0
+    lines = linted.stdout.splitlines()
+    assert lines[0].endswith("cell 2 (cell-1): `thread_rng()` draws from the operating system; use rng() (a rand_xoshiro::Xoshiro256PlusPlus seeded from this cell's seed)")
+    assert "cell 3 (cell-2): `FastIca::params() without random_state`" in lines[1]
+    clean = write(tmp_path / "clean.ipynb", "let g = rng();")
+    assert nb("lint", str(clean)).returncode == 0
+
+
+def test_strip_removes_outputs_and_counts(tmp_path):
+    source = write(tmp_path / "s.ipynb", "1 + 1")
+    assert nb("run", str(source), "--output", str(tmp_path / "ran.ipynb")).returncode == 0
+    ran = tmp_path / "ran.ipynb"
+    assert nb("strip", "--check", str(ran)).returncode != 0
+    stripped = nb("strip", str(ran))
+    assert stripped.returncode == 0 and "stripped" in stripped.stdout
+    assert code_outputs(ran) == [(None, [])]
+    assert nb("strip", "--check", str(ran)).returncode == 0
