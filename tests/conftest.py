@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import time
 from dataclasses import dataclass, field
@@ -88,3 +89,11 @@ def kernel():
 @pytest.fixture(scope="module")
 def kc(kernel) -> BlockingKernelClient:
     return kernel[1]
+
+
+def documented_cell_seed(session_seed: int, identity: str) -> int:
+    """The cell seed derivation documented in kernel/src/seeding.rs, computed independently."""
+    digest = hashlib.sha256(
+        b"linfa-kernel cell seed v1" + session_seed.to_bytes(8, "little") + identity.encode()
+    ).digest()
+    return int.from_bytes(digest[:8], "little")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -11,7 +10,7 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from conftest import KERNEL_NAME
+from conftest import KERNEL_NAME, documented_cell_seed
 
 BINARY = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv[0]
 
@@ -31,13 +30,6 @@ def write(path: Path, *sources: str, seed: int | None = None) -> Path:
         cell.id = f"cell-{index}"
     nbformat.write(notebook, path)
     return path
-
-
-def documented_cell_seed(session_seed: int, identity: str) -> int:
-    digest = hashlib.sha256(
-        b"linfa-kernel cell seed v1" + session_seed.to_bytes(8, "little") + identity.encode()
-    ).digest()
-    return int.from_bytes(digest[:8], "little")
 
 
 def code_outputs(path: Path) -> list[tuple[int | None, list[dict]]]:

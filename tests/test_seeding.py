@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import queue
 
 import pytest
 
-from conftest import execute, start_kernel
+from conftest import documented_cell_seed, execute, start_kernel
 
 
 @pytest.fixture(scope="module")
@@ -16,14 +15,6 @@ def kc():
     yield kc
     kc.stop_channels()
     km.shutdown_kernel()
-
-
-def documented_cell_seed(session_seed: int, identity: str) -> int:
-    """The derivation documented in kernel/src/seeding.rs, computed independently."""
-    digest = hashlib.sha256(
-        b"linfa-kernel cell seed v1" + session_seed.to_bytes(8, "little") + identity.encode()
-    ).digest()
-    return int.from_bytes(digest[:8], "little")
 
 
 def run_cell(kc, code: str, cell_id: str) -> str:

@@ -6,13 +6,16 @@
 //!   messages and back;
 //! - [`core`] does the protocol's bookkeeping (counter, history, busy/idle, aborts, stdin);
 //! - [`interpreter`] answers execute/complete/inspect/interrupt, with [`interpreter::evcxr`]
-//!   compiling cells through evcxr, in the [`evaluation_process`] (this binary, re-executed);
+//!   compiling cells through evcxr, in the [`evaluation_process`] (this binary, re-executed:
+//!   each cell on its own thread, OS entropy answered from the cell's seed);
 //! - [`seeding`] (applied by [`interpreter::seeded`]) gives every cell a seed and refuses
-//!   entropy that would make a run unrepeatable;
+//!   entropy that would make a run unrepeatable; [`provenance`] is what exports record of the
+//!   session;
 //! - [`output_protocol`] and [`prelude`] carry rich output from a running cell to the core;
 //! - [`build_progress`] brings cargo's dependency builds into the notebook;
 //! - [`stack`] is the preloaded linfa stack: its pinned manifest and the prebuilt cache;
-//! - [`kernelspec`], [`launch`] and [`cli`] are the edges a user touches.
+//! - [`kernelspec`], [`launch`], [`notebook`] (`nb run|check|fmt|lint|strip`) and [`cli`] are
+//!   the edges a user touches.
 
 pub mod build_progress;
 pub mod cli;

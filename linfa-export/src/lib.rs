@@ -57,6 +57,12 @@
 //! that leave the folder, absurd declared sizes, an edited or non-canonical
 //! manifest, an unknown format version; [`load`] also refuses another model
 //! type or a model written by an incompatible version of its crate.
+//!
+//! Inside a linfa-kernel notebook session, exports also record the session's
+//! provenance (seed, executed cells, kernel) without being asked
+//! ([`SESSION_PROVENANCE_ENV`]). [`relaunch`] turns a verified artifact into
+//! a repository that relaunches the environment that made it (Binder badge,
+//! pinned `binder/`, a notebook that verifies, loads and uses the model).
 
 mod artifact;
 mod build_info;

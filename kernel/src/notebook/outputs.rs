@@ -165,42 +165,33 @@ mod tests {
 
     #[test]
     fn streams_merge_per_name_and_clear_output_waits() {
-        let mut cells = vec![code_cell()];
-        let mut displays = Displays::default();
-        record(
-            &mut cells,
-            0,
+        let printed = || {
             vec![
                 stream(Stdio::Stdout, "a"),
                 stream(Stdio::Stdout, "b\n"),
                 stream(Stdio::Stderr, "warn\n"),
                 stream(Stdio::Stdout, "c\n"),
-                JupyterMessageContent::ClearOutput(ClearOutput { wait: true }),
-                stream(Stdio::Stdout, "after\n"),
-            ],
-            &mut displays,
-        );
-        let Cell::Code { outputs, .. } = &cells[0] else {
-            unreachable!()
+            ]
         };
-        assert_eq!(text_of(outputs), "[stdout] after\n");
+        let mut displays = Displays::default();
         let mut cells = vec![code_cell()];
-        record(
-            &mut cells,
-            0,
-            vec![
-                stream(Stdio::Stdout, "a"),
-                stream(Stdio::Stdout, "b\n"),
-                stream(Stdio::Stderr, "warn\n"),
-                stream(Stdio::Stdout, "c\n"),
-            ],
-            &mut displays,
-        );
+        record(&mut cells, 0, printed(), &mut displays);
         let Cell::Code { outputs, .. } = &cells[0] else {
             unreachable!()
         };
         assert_eq!(outputs.len(), 3);
         assert_eq!(text_of(outputs), "[stdout] ab\n[stderr] warn\n[stdout] c\n");
+        let mut cleared = printed();
+        cleared.push(JupyterMessageContent::ClearOutput(ClearOutput {
+            wait: true,
+        }));
+        cleared.push(stream(Stdio::Stdout, "after\n"));
+        let mut cells = vec![code_cell()];
+        record(&mut cells, 0, cleared, &mut displays);
+        let Cell::Code { outputs, .. } = &cells[0] else {
+            unreachable!()
+        };
+        assert_eq!(text_of(outputs), "[stdout] after\n");
     }
 
     #[test]
