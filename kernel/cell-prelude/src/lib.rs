@@ -8,13 +8,21 @@
 //   let bar = display_updatable(&[("text/plain", "0%")]);  bar.update(&[("text/plain", "50%")]);
 //   clear_output(true);
 //   let name = input("Your name? ");
-// and for randomness that repeats: cell_seed(), and rng() with the stack.
+// and for randomness that repeats: cell_seed(), and rng() with the stack. With the stack, one
+// call shows a chart or a table:
+//   plot(640, 400, |area| { /* plotters drawing on `area` */ Ok(()) })?;
+//   table(&linfa_datasets::iris());   confusion_table(&predicted, &truth);
+//   let bar = progress("epochs", 10);  bar.set(3, "loss 0.25");
 
 // stack only: begin (left out when this file is evaluated as cell text)
 #[cfg(feature = "rand")]
 mod seeded_rng;
 #[cfg(feature = "rand")]
 pub use seeded_rng::rng;
+#[cfg(feature = "display")]
+mod show;
+#[cfg(feature = "display")]
+pub use show::{Progress, Tabular, confusion_table, plot, progress, table};
 // stack only: end
 
 /// This cell's seed: derived by the kernel from the session seed (`:seed N`) and the cell's

@@ -17,18 +17,15 @@ use crate::seeding::{self, SeedingMagic};
 /// An interpreter whose cells follow the seeding policy.
 pub struct Seeded {
     inner: Box<dyn Interpreter>,
-    seed: u64,
-    /// Why the session is not reproducible, once it is not.
-    non_reproducible: Option<String>,
-    /// What exports made in this session record.
+    /// The session seed, whether it is reproducible, and the cells that ran: what exports
+    /// made in this session record.
     provenance: SessionProvenance,
 }
 
 impl std::fmt::Debug for Seeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Seeded")
-            .field("seed", &self.seed)
-            .field("non_reproducible", &self.non_reproducible)
+            .field("provenance", &self.provenance)
             .finish_non_exhaustive()
     }
 }
@@ -37,8 +34,6 @@ impl Seeded {
     pub fn new(inner: Box<dyn Interpreter>) -> Self {
         Self {
             inner,
-            seed: seeding::DEFAULT_SEED,
-            non_reproducible: None,
             provenance: SessionProvenance::new(seeding::DEFAULT_SEED),
         }
     }
@@ -46,9 +41,9 @@ impl Seeded {
     fn status(&self) -> String {
         let mut text = format!(
             "Session seed: {} (each cell's seed is derived from it: cell_seed()).\n",
-            self.seed
+            self.provenance.seed
         );
-        if let Some(reason) = &self.non_reproducible {
+        if let Some(reason) = &self.provenance.non_reproducible_reason {
             text.push_str(&format!("This session is NOT reproducible: {reason}.\n"));
         }
         text
@@ -57,15 +52,10 @@ impl Seeded {
     fn apply(&mut self, magic: &SeedingMagic, outputs: &Outputs) {
         match magic {
             SeedingMagic::ShowSeed => {}
-            SeedingMagic::SetSeed(seed) => {
-                self.seed = *seed;
-                self.provenance.seed = *seed;
-            }
+            SeedingMagic::SetSeed(seed) => self.provenance.seed = *seed,
             SeedingMagic::AllowEntropy => {
-                let reason = self
-                    .non_reproducible
-                    .get_or_insert_with(|| "entropy was allowed with `:allow_entropy`".to_owned());
-                self.provenance.mark_non_reproducible(reason);
+                self.provenance
+                    .mark_non_reproducible("entropy was allowed with `:allow_entropy`");
                 outputs.stream(
                     StreamName::Stderr,
                     "Entropy allowed: calls that draw from the operating system now run, and \
@@ -110,7 +100,7 @@ impl Interpreter for Seeded {
         for magic in &magics {
             self.apply(magic, outputs);
         }
-        if self.non_reproducible.is_none() {
+        if !self.provenance.non_reproducible {
             let sources = seeding::entropy_in(&code);
             if !sources.is_empty() {
                 return Err(refusal(&sources));
@@ -122,7 +112,7 @@ impl Interpreter for Seeded {
         }
         let identity = cell.id.as_deref().unwrap_or(&code);
         let seeded = Cell {
-            seed: Some(seeding::cell_seed(self.seed, identity)),
+            seed: Some(seeding::cell_seed(self.provenance.seed, identity)),
             code,
             id: cell.id.clone(),
             provenance: Some(self.provenance.to_json()),

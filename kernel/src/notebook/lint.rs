@@ -2,7 +2,8 @@
 //!
 //! Each finding names the cell (its position among all cells and its id), the call, and the
 //! seeded replacement, exactly as the kernel would refuse it. A notebook that opts out with
-//! `:allow_entropy` is reported once, as not reproducible.
+//! `:allow_entropy` is reported once, as not reproducible. A cell tagged `raises-exception`
+//! demonstrates an error on purpose and is left alone.
 
 use nbformat::v4::{Cell, Notebook};
 
@@ -31,6 +32,9 @@ pub fn lint_notebook(notebook: &Notebook) -> Vec<Finding> {
         let Cell::Code { id, source, .. } = cell else {
             continue;
         };
+        if super::expected_to_fail(cell) {
+            continue;
+        }
         let finding = |message: String| Finding {
             number: index + 1,
             id: id.to_string(),
@@ -68,6 +72,16 @@ pub fn lint_notebook(notebook: &Notebook) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_that_demonstrates_a_refusal_is_left_alone() {
+        let mut demo = notebook(&["let r = rand::thread_rng();"]);
+        let Cell::Code { metadata, .. } = &mut demo.cells[0] else {
+            unreachable!()
+        };
+        metadata.tags = Some(vec![crate::notebook::RAISES_EXCEPTION.to_owned()]);
+        assert!(lint_notebook(&demo).is_empty());
+    }
 
     fn notebook(cells: &[&str]) -> Notebook {
         let cells: Vec<serde_json::Value> = cells

@@ -20,3 +20,15 @@ pub mod run;
 pub mod strip;
 
 pub use file::{NotebookError, code_source, read_notebook, write_notebook};
+
+/// The cell tag Jupyter's tools use for a cell that is expected to fail (it demonstrates an
+/// error): `run` continues after it and `lint` leaves it alone.
+pub const RAISES_EXCEPTION: &str = "raises-exception";
+
+/// Whether `cell` carries the [`RAISES_EXCEPTION`] tag.
+pub fn expected_to_fail(cell: &nbformat::v4::Cell) -> bool {
+    cell.metadata()
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.iter().any(|t| t == RAISES_EXCEPTION))
+}

@@ -3,7 +3,8 @@
 //! The session seed comes from `--seed`, else from the notebook's metadata
 //! (`"linfa": {"seed": N}`), else the kernel's default; it is set with a silent `:seed N`
 //! before the first cell, so execution counts start at 1 as in JupyterLab. The run stops at the
-//! first cell that fails and names it; the outputs up to and including that cell are kept.
+//! first cell that fails and names it; the outputs up to and including that cell are kept. A
+//! cell tagged `raises-exception` is expected to fail, and the run goes on after it.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -141,6 +142,7 @@ async fn run_cells(
         done += 1;
         let code = source.concat();
         let id = id.to_string();
+        let expected_failure = super::expected_to_fail(&notebook.cells[index]);
         if code.trim().is_empty() {
             continue;
         }
@@ -171,13 +173,17 @@ async fn run_cells(
         }
         let failed = reply.status != ReplyStatus::Ok;
         if options.progress {
+            let outcome = match (failed, expected_failure) {
+                (false, _) => "ok",
+                (true, true) => "failed, as its raises-exception tag expects",
+                (true, false) => "FAILED",
+            };
             eprintln!(
-                "[{done}/{total}] cell {number} ({id}): {} in {:.1} s",
-                if failed { "FAILED" } else { "ok" },
+                "[{done}/{total}] cell {number} ({id}): {outcome} in {:.1} s",
                 cell_started.elapsed().as_secs_f64()
             );
         }
-        if failed {
+        if failed && !expected_failure {
             let (ename, evalue) = reply
                 .error
                 .map(|e| (e.ename, e.evalue))

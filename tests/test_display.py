@@ -1,0 +1,67 @@
+"""One call shows a chart, a table, a confusion table or a progress bar (the prelude's stack-only
+display helpers), through a real client."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import execute, start_kernel
+
+
+@pytest.fixture(scope="module")
+def kc():
+    km, kc = start_kernel()
+    yield kc
+    kc.stop_channels()
+    km.shutdown_kernel()
+
+
+def shown(kc, code: str) -> list[dict]:
+    result = execute(kc, code, timeout=300)
+    assert result.status == "ok", result.reply["content"]
+    return [m for m in result.outputs if m["msg_type"] in ("display_data", "update_display_data")]
+
+
+def test_a_dataset_is_a_table_with_its_feature_names(kc):
+    (display,) = shown(kc, "table(&linfa_datasets::iris());")
+    html = display["content"]["data"]["text/html"]
+    assert "<th>sepal length</th>" in html and "<th>target</th>" in html
+    assert "<td>5.1</td>" in html
+    assert "130 more rows (150 rows × 5 columns)" in html
+    assert display["content"]["data"]["text/plain"].startswith("#\tsepal length")
+
+
+def test_an_array_is_a_table(kc):
+    (display,) = shown(kc, "table(&ndarray::array![[1.5, 2.0], [3.0, 4.0]]);")
+    assert "<td>1.5</td><td>2</td>" in display["content"]["data"]["text/html"]
+
+
+def test_a_plotters_chart_is_svg_in_one_call(kc):
+    code = (
+        "use plotters::prelude::*;\n"
+        "plot(320, 200, |area| {\n"
+        "    let mut chart = ChartBuilder::on(area).margin(10).build_cartesian_2d(0.0..4.0, 0.0..4.0)?;\n"
+        "    chart.draw_series([(1.0, 2.0), (3.0, 1.0)].iter().map(|&p| Circle::new(p, 4, BLUE.filled())))?;\n"
+        "    Ok(())\n"
+        "})?;"
+    )
+    (display,) = shown(kc, code)
+    svg = display["content"]["data"]["image/svg+xml"]
+    assert svg.startswith("<svg") and svg.count("<circle") == 2
+
+
+def test_a_confusion_table_counts_and_returns_the_accuracy(kc):
+    result = execute(kc, "confusion_table(&ndarray::array![0usize, 1, 1, 2], &ndarray::array![0usize, 1, 2, 2])")
+    assert result.status == "ok"
+    (display,) = result.of_type("display_data")
+    assert "<td><b>1</b></td>" in display["content"]["data"]["text/html"]
+    assert "accuracy 0.750 (3 of 4)" in display["content"]["data"]["text/plain"]
+    assert result.result_text() == "0.75"
+
+
+def test_a_progress_bar_updates_in_place(kc):
+    displays = shown(kc, 'let bar = progress("epochs", 3);\nfor i in 1..=3 { bar.set(i, "training"); }')
+    assert [d["msg_type"] for d in displays] == ["display_data"] + ["update_display_data"] * 3
+    ids = {d["content"]["transient"]["display_id"] for d in displays}
+    assert len(ids) == 1
+    assert displays[-1]["content"]["data"]["text/plain"] == "epochs: 3/3 training"
