@@ -17,8 +17,8 @@ const MAX_FOLDER_BYTES: u64 = 512 * 1024 * 1024;
 /// Why a check could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    #[error("run {run}: {source}")]
-    Run { run: usize, source: RunError },
+    #[error("run {run}: {error}")]
+    Run { run: usize, error: RunError },
     #[error("cannot copy the notebook's folder {folder}: {reason}")]
     Copy { folder: PathBuf, reason: String },
 }
@@ -60,9 +60,9 @@ pub async fn run_twice(
             artifacts: artifacts_in(&copy),
         };
         let _ = std::fs::remove_dir_all(&copy);
-        result.map_err(|source| CheckError::Run {
+        result.map_err(|error| CheckError::Run {
             run: run + 1,
-            source,
+            error,
         })?;
     }
     Ok(records)

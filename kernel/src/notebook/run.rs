@@ -51,11 +51,11 @@ pub enum RunError {
         ename: String,
         evalue: String,
     },
-    #[error("cell {number} ({id}): {source}")]
+    #[error("cell {number} ({id}): {error}")]
     CellKernel {
         number: usize,
         id: String,
-        source: ClientError,
+        error: ClientError,
     },
     #[error(
         "the notebook's metadata.linfa.seed is {0}; it must be a whole number from 0 to 18446744073709551615"
@@ -151,10 +151,10 @@ async fn run_cells(
         let execution = client
             .execute(&code, false, options.cell_timeout)
             .await
-            .map_err(|source| RunError::CellKernel {
+            .map_err(|error| RunError::CellKernel {
                 number,
                 id: id.clone(),
-                source,
+                error,
             })?;
         outputs::record(
             &mut notebook.cells,
