@@ -3,17 +3,7 @@ display helpers), through a real client."""
 
 from __future__ import annotations
 
-import pytest
-
-from conftest import execute, start_kernel
-
-
-@pytest.fixture(scope="module")
-def kc():
-    km, kc = start_kernel()
-    yield kc
-    kc.stop_channels()
-    km.shutdown_kernel()
+from conftest import execute
 
 
 def shown(kc, code: str) -> list[dict]:

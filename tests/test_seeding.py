@@ -6,15 +6,7 @@ import queue
 
 import pytest
 
-from conftest import documented_cell_seed, execute, start_kernel
-
-
-@pytest.fixture(scope="module")
-def kc():
-    km, kc = start_kernel()
-    yield kc
-    kc.stop_channels()
-    km.shutdown_kernel()
+from conftest import documented_cell_seed, execute
 
 
 def run_cell(kc, code: str, cell_id: str) -> str:
