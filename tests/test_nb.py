@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,9 +17,11 @@ from conftest import KERNEL_NAME, documented_cell_seed
 BINARY = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv[0]
 
 
-def nb(*args: str, cwd: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+def nb(
+    *args: str, cwd: Path | None = None, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [BINARY, "nb", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+        [BINARY, "nb", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
     )
 
 
@@ -172,6 +176,55 @@ def test_lint_names_cells_calls_and_replacements(tmp_path):
     assert nb("lint", str(clean)).returncode == 0
 
 
+def test_lint_gives_clippy_advice_on_the_cell_it_is_about(tmp_path):
+    source = write(
+        tmp_path / "c.ipynb",
+        "let v = vec![1, 2, 3];",
+        'for i in 0..v.len() {\n    println!("{}", v[i]);\n}',
+        ':dep nothing-here = "1"\nlet w = nothing_here::f();',
+        "v.len()",
+    )
+    linted = nb("lint", str(source))
+    assert linted.returncode != 0, linted.stderr
+    lines = linted.stdout.splitlines()
+    loop = [line for line in lines if "clippy::needless_range_loop" in line]
+    assert len(loop) == 1 and "cell 2 (cell-1): line 1: clippy::needless_range_loop: " in loop[0], lines
+    assert "cell 3 (cell-2)" not in linted.stdout and "cell 4" not in linted.stdout
+    # The cell that needs its `:dep` is named once, on stderr, and the others are still checked.
+    assert "clippy advice skipped for cell 3 (cell-2): it does not compile outside a session" in linted.stderr
+    # Without clippy, nothing is left to report.
+    assert nb("lint", "--no-clippy", str(source)).returncode == 0
+
+
+def test_lint_finds_no_clippy_advice_in_a_course_notebook():
+    course = Path(__file__).resolve().parent.parent / "notebooks" / "02-training.ipynb"
+    linted = nb("lint", str(course))
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert linted.stdout == ""
+    assert "skipped" not in linted.stderr
+
+
+def test_lint_without_clippy_reports_the_seeding_policy_and_says_so_once(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    cargo = fake / "cargo"
+    real = shutil.which("cargo")
+    cargo.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = clippy ]; then echo "error: cargo-clippy is not installed" >&2; exit 1; fi\n'
+        f'exec {real} "$@"\n'
+    )
+    cargo.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    first = write(tmp_path / "a.ipynb", "let mut g = rand::thread_rng();")
+    second = write(tmp_path / "b.ipynb", "let v = vec![1];\nfor i in 0..v.len() { println!(\"{}\", v[i]); }")
+    linted = nb("lint", str(first), str(second), env=env)
+    assert linted.returncode != 0
+    assert linted.stdout.splitlines()[0].endswith("cell 1 (cell-0): `thread_rng()` draws from the operating system; use rng() (a rand_xoshiro::Xoshiro256PlusPlus seeded from this cell's seed)")
+    assert len(linted.stdout.splitlines()) == 1, linted.stdout
+    assert linted.stderr.count("rustup component add clippy") == 1, linted.stderr
+
+
 def test_strip_removes_outputs_and_counts(tmp_path):
     source = write(tmp_path / "s.ipynb", "1 + 1")
     assert nb("run", str(source), "--output", str(tmp_path / "ran.ipynb")).returncode == 0
@@ -181,3 +234,25 @@ def test_strip_removes_outputs_and_counts(tmp_path):
     assert stripped.returncode == 0 and "stripped" in stripped.stdout
     assert code_outputs(ran) == [(None, [])]
     assert nb("strip", "--check", str(ran)).returncode == 0
+
+
+# From a cell
+
+
+def test_the_tools_work_when_a_cell_runs_them(tmp_path):
+    # A cell starts the kernel's own binary, as chapter 6 of the course does. It must act as
+    # the command line, not as another evaluation process waiting for cells.
+    target = write(tmp_path / "target.ipynb", "1 + 1")
+    assert nb("run", str(target), "--output", str(target)).returncode == 0
+    cell = (
+        "let output = std::process::Command::new(std::env::current_exe().unwrap())\n"
+        f'    .args(["nb", "strip", "--check", {json.dumps(str(target))}])\n'
+        "    .output()\n"
+        "    .unwrap();\n"
+        'format!("{} {}", output.status.code().unwrap(), String::from_utf8_lossy(&output.stdout).trim())'
+    )
+    source = write(tmp_path / "runs-nb.ipynb", cell)
+    ran = nb("run", str(source), "--output", str(tmp_path / "out.ipynb"))
+    assert ran.returncode == 0, ran.stderr
+    [(_, outputs)] = code_outputs(tmp_path / "out.ipynb")
+    assert result_text(outputs) == f'"1 {target} has outputs or execution counts; run `linfa-kernel nb strip {target}`"'

@@ -13,12 +13,17 @@
 //   plot(640, 400, |area| { /* plotters drawing on `area` */ Ok(()) })?;
 //   table(&linfa_datasets::iris());   confusion_table(&predicted, &truth);
 //   let bar = progress("epochs", 10);  bar.set(3, "loss 0.25");
+//   regions(0.0..7.5, 0.0..2.8, (150, 80), |x, y| class_at(x, y))  // decision regions to draw
 
 // stack only: begin (left out when this file is evaluated as cell text)
 #[cfg(feature = "rand")]
 mod seeded_rng;
 #[cfg(feature = "rand")]
 pub use seeded_rng::rng;
+#[cfg(feature = "display")]
+mod regions;
+#[cfg(feature = "display")]
+pub use regions::{Region, regions};
 #[cfg(feature = "display")]
 mod show;
 #[cfg(feature = "display")]

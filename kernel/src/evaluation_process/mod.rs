@@ -13,6 +13,12 @@ mod runtime;
 /// Set by evcxr in the environment of the process it starts to run cells.
 const EVCXR_RUNTIME_ENV: &str = "EVCXR_IS_RUNTIME";
 
+/// The one argument the kernel starts its evaluation process with. The environment variable
+/// alone cannot tell the roles apart: programs a cell starts inherit it, and `linfa-kernel nb
+/// lint` run from a cell would become an evaluation process too, wait for cells and print
+/// nothing.
+pub const EVALUATION_PROCESS_ARG: &str = "--linfa-kernel-evaluation-process";
+
 /// Lets the evaluation process find Rust's standard library (cells link it dynamically): adds
 /// `rustc --print target-libdir` to `LD_LIBRARY_PATH` of `command`.
 ///
@@ -47,6 +53,10 @@ pub fn add_std_library_path(command: &mut std::process::Command) {
 pub fn take_over_if_child() {
     if std::env::var_os(EVCXR_RUNTIME_ENV).is_none() {
         evcxr::runtime_hook();
+        return;
+    }
+    if std::env::args_os().nth(1).as_deref() != Some(EVALUATION_PROCESS_ARG.as_ref()) {
+        // Started by a cell, with the variable inherited: an ordinary command line.
         return;
     }
     if let Err(error) = relay::install() {

@@ -82,6 +82,7 @@ pub fn start(
         std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
     let seed_file = FlushFifo::seed_file_beside(flush_fifo);
     let mut command = Command::new(&executable);
+    command.arg(crate::evaluation_process::EVALUATION_PROCESS_ARG);
     command.env(prelude::FLUSH_FIFO_ENV, flush_fifo);
     command.env(prelude::CELL_SEED_FILE_ENV, &seed_file);
     let provenance_file = FlushFifo::provenance_file_beside(flush_fifo);
@@ -282,7 +283,11 @@ impl EvcxrInterpreter {
             outputs.stream(StreamName::Stderr, why);
         }
         let started = std::time::Instant::now();
-        let loaded = setup.plan.load(&mut eval_context, &setup.session, "");
+        // The prelude without the stack ran at start; the stack's own prelude (`rng()`, the
+        // charts and tables) is imported with the build, as in a kernel that found it prebuilt.
+        let loaded = setup
+            .plan
+            .load(&mut eval_context, &setup.session, prelude::STACK_IMPORT);
         if loaded.is_ok() {
             setup.plan.fill_check_outputs(&mut eval_context);
         }

@@ -8,6 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::Subcommand;
 
 use super::check::{differences, run_twice};
+use super::clippy::{Clippy, ClippyError};
 use super::file::{read_notebook, write_notebook};
 use super::format::format_notebook;
 use super::lint::lint_notebook;
@@ -46,10 +47,15 @@ pub enum NbCommand {
         #[arg(long)]
         check: bool,
     },
-    /// Report, per cell, calls the kernel would refuse as unseeded, with their replacement.
+    /// Report, per cell, calls the kernel would refuse as unseeded, with their replacement,
+    /// then clippy's advice.
     Lint {
         #[arg(required = true)]
         notebooks: Vec<PathBuf>,
+        /// Only the seeding policy: do not run clippy (fast; clippy's first run checks the
+        /// whole stack).
+        #[arg(long)]
+        no_clippy: bool,
     },
     /// Remove outputs, execution counts and timings, in place.
     Strip {
@@ -75,7 +81,10 @@ pub fn run(command: NbCommand) -> anyhow::Result<()> {
             timeout,
         } => check_command(&notebook, options(seed, timeout)),
         NbCommand::Fmt { notebooks, check } => fmt_command(&notebooks, check),
-        NbCommand::Lint { notebooks } => lint_command(&notebooks),
+        NbCommand::Lint {
+            notebooks,
+            no_clippy,
+        } => lint_command(&notebooks, !no_clippy),
         NbCommand::Strip { notebooks, check } => strip_command(&notebooks, check),
     }
 }
@@ -172,12 +181,43 @@ fn fmt_command(paths: &[PathBuf], check: bool) -> anyhow::Result<()> {
     report_problems(problems)
 }
 
-fn lint_command(paths: &[PathBuf]) -> anyhow::Result<()> {
+/// Seeding findings, then clippy's, per notebook; both count as problems. A cell clippy could
+/// not check is a note on stderr, and so is clippy's absence, said once.
+fn lint_command(paths: &[PathBuf], with_clippy: bool) -> anyhow::Result<()> {
     let mut problems = Vec::new();
+    let clippy = if with_clippy {
+        match Clippy::find(true) {
+            Ok(clippy) => Some(clippy),
+            Err(error @ ClippyError::Unavailable(_)) => {
+                eprintln!("note: clippy advice skipped: {error}");
+                None
+            }
+            Err(error) => {
+                problems.push(format!("clippy advice failed: {error}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     for path in paths {
         let notebook = read_notebook(path)?;
         for finding in lint_notebook(&notebook) {
             problems.push(format!("{}: {finding}", path.display()));
+        }
+        let Some(clippy) = &clippy else { continue };
+        match clippy.advise(&notebook) {
+            Ok(advice) => {
+                for note in &advice.notes {
+                    eprintln!("{}: note: {note}", path.display());
+                }
+                for finding in advice.findings {
+                    problems.push(format!("{}: {finding}", path.display()));
+                }
+            }
+            Err(error) => {
+                problems.push(format!("{}: clippy advice failed: {error}", path.display()))
+            }
         }
     }
     report_problems(problems)

@@ -79,7 +79,20 @@ fn format_segment(lines: &[&str]) -> Result<Vec<String>, String> {
     if lines.iter().all(|line| line.trim().is_empty()) {
         return Ok(lines.iter().map(|_| String::new()).collect());
     }
-    let wrapped = format!("{WRAPPER_OPEN}\n{}\n}}\n", lines.join("\n"));
+    // Lines go in one level deep, as rustfmt would put them, so that the level taken off
+    // afterwards is one that was added: continuation lines of string literals, which rustfmt
+    // leaves alone, come out as they went in.
+    let indented: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{INDENT}{line}")
+            }
+        })
+        .collect();
+    let wrapped = format!("{WRAPPER_OPEN}\n{}\n}}\n", indented.join("\n"));
     let formatted = rustfmt(&wrapped)?;
     let body: Vec<&str> = formatted.lines().collect();
     let (first, rest) = body.split_first().ok_or("rustfmt returned nothing")?;
@@ -152,5 +165,14 @@ mod tests {
         assert_eq!(format_cell(tidy).unwrap(), tidy);
         assert!(format_cell("let x = (1;").is_err());
         assert!(format_cell("}\nfn f() {").is_err());
+    }
+
+    #[test]
+    fn string_literals_spanning_lines_keep_their_text() {
+        let code = "println!(\n    \"one \\\n     two\",\n);\nlet s = \"a\nb\";\n";
+        assert_eq!(
+            format_cell(code).unwrap(),
+            "println!(\n    \"one \\\n     two\",\n);\nlet s = \"a\nb\";\n"
+        );
     }
 }

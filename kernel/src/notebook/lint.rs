@@ -4,6 +4,9 @@
 //! seeded replacement, exactly as the kernel would refuse it. A notebook that opts out with
 //! `:allow_entropy` is reported once, as not reproducible. A cell tagged `raises-exception`
 //! demonstrates an error on purpose and is left alone.
+//!
+//! clippy's advice, the other half of `nb lint`, comes from [`super::clippy`] as findings of the
+//! same kind.
 
 use nbformat::v4::{Cell, Notebook};
 

@@ -4,13 +4,14 @@
 //!   it, driven over ZeroMQ by [`client`]), like `nbconvert --execute`;
 //! - [`check`]: run it twice in fresh kernels and compare outputs and exported artifacts;
 //! - [`format`], [`lint`], [`strip`]: rustfmt on code cells, the seeding policy per cell, and
-//!   outputs removed.
+//!   outputs removed; [`clippy`] adds clippy's advice per cell to `lint`.
 //!
 //! Files are read and written by [`file`]: a malformed notebook is an error naming the file and
 //! the problem, and a notebook is only ever replaced whole (written beside it, then renamed).
 
 pub mod check;
 pub mod client;
+pub mod clippy;
 pub mod command;
 pub mod file;
 pub mod format;

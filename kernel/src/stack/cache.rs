@@ -5,6 +5,7 @@
 //!   stack-<key>/target/            a published build of the stack
 //!   stack-<key>/stack.json         what it was built from
 //!   sessions/<pid>-<id>/crate/     one kernel's evcxr crate (EVCXR_TMPDIR); removed at exit
+//!   lint-<key>/                    the crate `nb lint` runs clippy on, and its target/
 //! ```
 //!
 //! A session starts with a copy of a template's `target/` in which every large build output
@@ -178,6 +179,25 @@ impl StackCache {
             remove_tree(&self.root.join(other));
         }
         Ok(final_dir.join("target"))
+    }
+
+    /// The folder of the crate `nb lint` checks notebooks in with clippy, for `key`, created if
+    /// need be. It is kept between lints (its `target/` holds the stack's checked dependencies,
+    /// minutes of work); folders made for other keys are removed.
+    pub fn lint_dir(&self, key: &StackKey) -> Result<PathBuf, CacheError> {
+        let name = format!("lint-{key}");
+        let dir = self.root.join(&name);
+        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
+        if let Ok(entries) = fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                let other = entry.file_name().to_string_lossy().into_owned();
+                if other.starts_with("lint-") && other != name {
+                    tracing::info!("removing the lint crate {other}, made for another key");
+                    remove_tree(&entry.path());
+                }
+            }
+        }
+        Ok(dir)
     }
 }
 
@@ -475,6 +495,25 @@ mod tests {
             .filter(|n| n.starts_with(".publishing"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn the_lint_crate_is_kept_for_its_key_and_replaced_for_another() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = StackCache::at(root.path().to_owned());
+        let old = StackKey::for_this_kernel("rustc old");
+        let new = StackKey::for_this_kernel("rustc new");
+        let first = cache.lint_dir(&old).unwrap();
+        write(&first.join("target/kept"), b"checked");
+        assert_eq!(cache.lint_dir(&old).unwrap(), first);
+        assert!(first.join("target/kept").is_file());
+        let second = cache.lint_dir(&new).unwrap();
+        assert!(second.is_dir() && !first.exists());
+        assert_eq!(
+            cache.status(&new),
+            TemplateStatus::Missing,
+            "not a stack build"
+        );
     }
 
     #[test]
