@@ -49,6 +49,19 @@ def test_a_confusion_table_counts_and_returns_the_accuracy(kc):
     assert result.result_text() == "0.75"
 
 
+def test_a_confusion_chart_is_svg_and_returns_the_accuracy(kc):
+    code = "confusion_chart(&ndarray::array![0usize, 1, 1, 2], &ndarray::array![0usize, 1, 2, 2])?"
+    result = execute(kc, code)
+    assert result.status == "ok", result.reply
+    (display,) = result.of_type("display_data")
+    svg = display["content"]["data"]["image/svg+xml"]
+    assert svg.startswith("<svg") and svg.count("<rect") == 1 + 9, "the background, and a square per (true, predicted) pair"
+    assert "accuracy 0.750 (3 of 4)" in svg
+    assert result.result_text() == "0.75"
+    regions = execute(kc, "regions(0.0..4.0, 0.0..1.0, (4, 1), |x, _| usize::from(x > 2.0)).len()")
+    assert regions.result_text() == "2", "cells of one class merge along the row"
+
+
 def test_a_progress_bar_updates_in_place(kc):
     displays = shown(kc, 'let bar = progress("epochs", 3);\nfor i in 1..=3 { bar.set(i, "training"); }')
     assert [d["msg_type"] for d in displays] == ["display_data"] + ["update_display_data"] * 3

@@ -115,6 +115,9 @@ def test_check_passes_a_reproducible_notebook_with_an_export(tmp_path):
         'linfa_export::ExportParams::new("iris-kmeans").check().unwrap()\n'
         '    .export(&model, "iris-kmeans").unwrap().manifest.artifact_sha256',
     )
+    # An export left by an earlier run in place is in the folder, but this run did not write it.
+    (tmp_path / "earlier-export").mkdir()
+    (tmp_path / "earlier-export" / "manifest.json").write_text('{"artifact_sha256": "0"}')
     checked = nb("check", str(source))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "reproducible" in checked.stdout and "1 exported artifact(s)" in checked.stdout

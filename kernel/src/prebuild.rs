@@ -38,9 +38,7 @@ pub fn prebuild(force: bool) -> anyhow::Result<()> {
         cache.root().display()
     );
     let started = Instant::now();
-    let executable = std::env::current_exe().context("cannot find the kernel binary")?;
-    let mut command = std::process::Command::new(executable);
-    crate::evaluation_process::add_std_library_path(&mut command);
+    let command = crate::evaluation_process::command().context("cannot find the kernel binary")?;
     let (mut context, outputs) = EvalContext::with_subprocess_command(command)
         .map_err(|e| anyhow::anyhow!("cannot start evcxr: {e}"))?;
     // The evaluation process prints nothing unless something is wrong; then say what.

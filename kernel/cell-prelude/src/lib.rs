@@ -12,6 +12,7 @@
 // call shows a chart or a table:
 //   plot(640, 400, |area| { /* plotters drawing on `area` */ Ok(()) })?;
 //   table(&linfa_datasets::iris());   confusion_table(&predicted, &truth);
+//   confusion_chart(&predicted, &truth)?;  // the same counts as squares
 //   let bar = progress("epochs", 10);  bar.set(3, "loss 0.25");
 //   regions(0.0..7.5, 0.0..2.8, (150, 80), |x, y| class_at(x, y))  // decision regions to draw
 
@@ -27,7 +28,9 @@ pub use regions::{Region, regions};
 #[cfg(feature = "display")]
 mod show;
 #[cfg(feature = "display")]
-pub use show::{Progress, Tabular, confusion_table, plot, progress, table};
+pub use show::{
+    ConfusionCounts, Progress, Tabular, confusion_chart, confusion_table, plot, progress, table,
+};
 // stack only: end
 
 /// This cell's seed: derived by the kernel from the session seed (`:seed N`) and the cell's

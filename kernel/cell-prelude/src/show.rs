@@ -166,35 +166,169 @@ where
     accuracy
 }
 
+/// Shows the same counts as [`confusion_table`] as a chart, one square per (true, predicted)
+/// pair, darker for more, and returns the accuracy.
+pub fn confusion_chart<L, P, T>(predicted: P, truth: T) -> Result<f64, Box<dyn std::error::Error>>
+where
+    L: Display + Ord + Clone,
+    P: IntoIterator<Item = L>,
+    T: IntoIterator<Item = L>,
+{
+    let pairs: Vec<(L, L)> = truth.into_iter().zip(predicted).collect();
+    let counts = ConfusionCounts::of(&pairs);
+    let (width, height) = counts.chart_size();
+    plot(width, height, |area| counts.draw(area))?;
+    Ok(counts.accuracy())
+}
+
+/// How often each true label was predicted as each label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfusionCounts {
+    /// Every label seen, as truth or prediction, in order, as text.
+    pub labels: Vec<String>,
+    /// `counts[t][p]`: how many of label `t` were predicted as label `p`.
+    pub counts: Vec<Vec<usize>>,
+}
+
+/// Side of one square of a confusion chart, and the room left for labels, in pixels.
+const SQUARE: i32 = 56;
+const LABEL_ROOM: i32 = 90;
+
+impl ConfusionCounts {
+    pub fn of<L: Display + Ord + Clone>(pairs: &[(L, L)]) -> Self {
+        let labels: Vec<L> = pairs
+            .iter()
+            .flat_map(|(t, p)| [t.clone(), p.clone()])
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let counts = labels
+            .iter()
+            .map(|t| {
+                labels
+                    .iter()
+                    .map(|p| pairs.iter().filter(|(a, b)| a == t && b == p).count())
+                    .collect()
+            })
+            .collect();
+        Self {
+            labels: labels.iter().map(ToString::to_string).collect(),
+            counts,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.counts.iter().flatten().sum()
+    }
+
+    pub fn correct(&self) -> usize {
+        (0..self.labels.len()).map(|i| self.counts[i][i]).sum()
+    }
+
+    pub fn accuracy(&self) -> f64 {
+        match self.total() {
+            0 => 0.0,
+            total => self.correct() as f64 / total as f64,
+        }
+    }
+
+    fn chart_size(&self) -> (u32, u32) {
+        let n = self.labels.len() as i32;
+        let width = LABEL_ROOM + n * SQUARE + 20;
+        let height = LABEL_ROOM / 2 + n * SQUARE + 40;
+        (width as u32, height as u32)
+    }
+
+    /// Squares with their counts, rows for the truth and columns for the prediction.
+    fn draw(
+        &self,
+        area: &DrawingArea<SVGBackend<'_>, Shift>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        use plotters::prelude::{BLACK, BLUE, Color, IntoFont, Rectangle, Text};
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        let top = LABEL_ROOM / 2;
+        let most = self
+            .counts
+            .iter()
+            .flatten()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let font = ("sans-serif", 14).into_font();
+        let centred = font.color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
+        let right = font.color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center));
+        area.draw(&Text::new("predicted", (LABEL_ROOM, 8), font.color(&BLACK)))?;
+        area.draw(&Text::new("true", (8, top + 4), font.color(&BLACK)))?;
+        for (i, label) in self.labels.iter().enumerate() {
+            let offset = i as i32 * SQUARE + SQUARE / 2;
+            area.draw(&Text::new(
+                label.clone(),
+                (LABEL_ROOM + offset, top - 12),
+                centred.clone(),
+            ))?;
+            area.draw(&Text::new(
+                label.clone(),
+                (LABEL_ROOM - 10, top + offset),
+                right.clone(),
+            ))?;
+        }
+        for (t, row) in self.counts.iter().enumerate() {
+            for (p, &count) in row.iter().enumerate() {
+                let (x, y) = (LABEL_ROOM + p as i32 * SQUARE, top + t as i32 * SQUARE);
+                let shade = 0.08 + 0.92 * count as f64 / most as f64;
+                area.draw(&Rectangle::new(
+                    [(x, y), (x + SQUARE - 2, y + SQUARE - 2)],
+                    BLUE.mix(shade).filled(),
+                ))?;
+                let ink = if shade > 0.5 {
+                    plotters::prelude::WHITE
+                } else {
+                    BLACK
+                };
+                let text = font.color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+                area.draw(&Text::new(
+                    count.to_string(),
+                    (x + SQUARE / 2, y + SQUARE / 2),
+                    text,
+                ))?;
+            }
+        }
+        let n = self.labels.len() as i32;
+        area.draw(&Text::new(
+            format!(
+                "accuracy {:.3} ({} of {})",
+                self.accuracy(),
+                self.correct(),
+                self.total()
+            ),
+            (LABEL_ROOM, top + n * SQUARE + 12),
+            font.color(&BLACK),
+        ))?;
+        Ok(())
+    }
+}
+
 /// The confusion table of (truth, predicted) pairs as HTML and text, and the accuracy.
 pub fn render_confusion<L: Display + Ord + Clone>(pairs: &[(L, L)]) -> (String, String, f64) {
-    let labels: Vec<L> = pairs
-        .iter()
-        .flat_map(|(t, p)| [t.clone(), p.clone()])
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let count = |t: &L, p: &L| pairs.iter().filter(|(a, b)| a == t && b == p).count();
-    let correct = pairs.iter().filter(|(t, p)| t == p).count();
-    let accuracy = if pairs.is_empty() {
-        0.0
-    } else {
-        correct as f64 / pairs.len() as f64
-    };
+    let confusion = ConfusionCounts::of(pairs);
+    let labels = &confusion.labels;
+    let correct = confusion.correct();
+    let accuracy = confusion.accuracy();
     let mut html = String::from("<table><thead><tr><th>true \\ predicted</th>");
     let mut text = String::from("true \\ predicted");
-    for label in &labels {
-        let _ = write!(html, "<th>{}</th>", escape(&label.to_string()));
+    for label in labels {
+        let _ = write!(html, "<th>{}</th>", escape(label));
         let _ = write!(text, "\t{label}");
     }
     html.push_str("</tr></thead><tbody>");
     text.push('\n');
-    for truth in &labels {
-        let _ = write!(html, "<tr><th>{}</th>", escape(&truth.to_string()));
+    for (t, truth) in labels.iter().enumerate() {
+        let _ = write!(html, "<tr><th>{}</th>", escape(truth));
         let _ = write!(text, "{truth}");
-        for predicted in &labels {
-            let n = count(truth, predicted);
-            if truth == predicted {
+        for p in 0..labels.len() {
+            let n = confusion.counts[t][p];
+            if t == p {
                 let _ = write!(html, "<td><b>{n}</b></td>");
             } else {
                 let _ = write!(html, "<td>{n}</td>");
@@ -292,6 +426,25 @@ mod tests {
         assert!((accuracy - 0.8).abs() < 1e-12);
         assert!(html.contains("<tr><th>0</th><td><b>1</b></td><td>1</td><td>0</td></tr>"));
         assert!(text.contains("accuracy 0.800 (4 of 5)"));
+    }
+
+    #[test]
+    fn the_confusion_chart_draws_a_square_and_a_count_per_pair() {
+        let counts = ConfusionCounts::of(&[(0, 0), (0, 1), (1, 1), (1, 1)]);
+        assert_eq!(counts.counts, [[1, 1], [0, 2]]);
+        let (width, height) = counts.chart_size();
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+            counts.draw(&area).unwrap();
+            area.present().unwrap();
+        }
+        assert_eq!(svg.matches("<rect").count(), 4, "{svg}");
+        assert!(
+            svg.contains("\n2\n</text>") && svg.contains("\n0\n</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains("accuracy 0.750 (3 of 4)"), "{svg}");
     }
 
     #[test]

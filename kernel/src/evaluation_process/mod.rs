@@ -17,7 +17,17 @@ const EVCXR_RUNTIME_ENV: &str = "EVCXR_IS_RUNTIME";
 /// alone cannot tell the roles apart: programs a cell starts inherit it, and `linfa-kernel nb
 /// lint` run from a cell would become an evaluation process too, wait for cells and print
 /// nothing.
-pub const EVALUATION_PROCESS_ARG: &str = "--linfa-kernel-evaluation-process";
+const EVALUATION_PROCESS_ARG: &str = "--linfa-kernel-evaluation-process";
+
+/// The command that starts this binary as an evaluation process, for
+/// `EvalContext::with_subprocess_command`: the role's argument, and the standard library's
+/// folder on the library path.
+pub fn command() -> std::io::Result<std::process::Command> {
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command.arg(EVALUATION_PROCESS_ARG);
+    add_std_library_path(&mut command);
+    Ok(command)
+}
 
 /// Lets the evaluation process find Rust's standard library (cells link it dynamically): adds
 /// `rustc --print target-libdir` to `LD_LIBRARY_PATH` of `command`.
@@ -27,7 +37,7 @@ pub const EVALUATION_PROCESS_ARG: &str = "--linfa-kernel-evaluation-process";
 /// higher. When the session folder and the toolchain share a parent (both under the home
 /// folder, as `~/.cache` and `~/.rustup` are) that relative path misses by one level and the
 /// cell cannot be loaded; `LD_LIBRARY_PATH` is searched first.
-pub fn add_std_library_path(command: &mut std::process::Command) {
+fn add_std_library_path(command: &mut std::process::Command) {
     let Ok(output) = std::process::Command::new("rustc")
         .args(["--print", "target-libdir"])
         .output()

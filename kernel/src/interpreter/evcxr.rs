@@ -13,7 +13,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -81,13 +80,12 @@ pub fn start(
     let executable =
         std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
     let seed_file = FlushFifo::seed_file_beside(flush_fifo);
-    let mut command = Command::new(&executable);
-    command.arg(crate::evaluation_process::EVALUATION_PROCESS_ARG);
+    let mut command = crate::evaluation_process::command()
+        .map_err(|e| format!("cannot find the kernel binary: {e}"))?;
     command.env(prelude::FLUSH_FIFO_ENV, flush_fifo);
     command.env(prelude::CELL_SEED_FILE_ENV, &seed_file);
     let provenance_file = FlushFifo::provenance_file_beside(flush_fifo);
     command.env(crate::provenance::PROVENANCE_FILE_ENV, &provenance_file);
-    crate::evaluation_process::add_std_library_path(&mut command);
 
     let stack_location = stack.as_ref().ok().map(|setup| {
         format!(

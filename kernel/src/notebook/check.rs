@@ -1,9 +1,12 @@
 //! `nb check`: is the notebook reproducible? Run it twice, each time in a fresh kernel and a
 //! fresh copy of its folder, and compare every cell's text output and every exported artifact
-//! (each file of it hashed here, and its manifest's `artifact_sha256`).
+//! (each file of it hashed here, and its manifest's `artifact_sha256`). Only what the run
+//! wrote counts: artifacts already in the folder, exported by an earlier run in place, are
+//! left out unless the run writes them again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use nbformat::v4::{Cell, Notebook};
 use sha2::{Digest, Sha256};
@@ -50,6 +53,7 @@ pub async fn run_twice(
             folder: folder.to_owned(),
             reason,
         })?;
+        let found_before = manifest_times(&copy);
         let mut executed = notebook.clone();
         if options.progress {
             eprintln!("run {} of 2, in a fresh kernel:", run + 1);
@@ -57,7 +61,7 @@ pub async fn run_twice(
         let result = run_notebook(&mut executed, &copy, options).await;
         *record = RunRecord {
             cells: cell_texts(&executed),
-            artifacts: artifacts_in(&copy),
+            artifacts: artifacts_in(&copy, &found_before),
         };
         let _ = std::fs::remove_dir_all(&copy);
         result.map_err(|error| CheckError::Run {
@@ -128,11 +132,34 @@ fn cell_texts(notebook: &Notebook) -> Vec<(usize, String, String)> {
         .collect()
 }
 
-/// Every linfa-export artifact (a folder with a `manifest.json`) under `root`.
-fn artifacts_in(root: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
+/// When each `manifest.json` under `root` was last written.
+fn manifest_times(root: &Path) -> BTreeMap<PathBuf, SystemTime> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.file_name() == "manifest.json")
+        .filter_map(|entry| {
+            Some((
+                entry.path().to_owned(),
+                entry.metadata().ok()?.modified().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// Every linfa-export artifact (a folder with a `manifest.json`) under `root` whose manifest
+/// is not as it was in `before`: exported, or exported again, since.
+fn artifacts_in(
+    root: &Path,
+    before: &BTreeMap<PathBuf, SystemTime>,
+) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut artifacts = BTreeMap::new();
     for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
         if entry.file_name() != "manifest.json" {
+            continue;
+        }
+        let written = entry.metadata().ok().and_then(|m| m.modified().ok());
+        if written.is_some() && before.get(entry.path()) == written.as_ref() {
             continue;
         }
         let Some(folder) = entry.path().parent() else {
@@ -263,11 +290,30 @@ mod tests {
         )
         .unwrap();
         std::fs::write(artifact.join("model.json"), "{}").unwrap();
-        let found = artifacts_in(dir.path());
+        let found = artifacts_in(dir.path(), &BTreeMap::new());
         let files = &found["out/model"];
         assert_eq!(files["artifact_sha256"], "abc");
         assert_eq!(files["model.json"], hex::encode(Sha256::digest(b"{}")));
         assert!(!files.contains_key("manifest.json"));
+    }
+
+    #[test]
+    fn artifacts_that_were_there_before_the_run_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let write_artifact = |name: &str| {
+            let folder = dir.path().join(name);
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(
+                folder.join("manifest.json"),
+                r#"{"artifact_sha256": "abc"}"#,
+            )
+            .unwrap();
+        };
+        write_artifact("earlier");
+        let before = manifest_times(dir.path());
+        write_artifact("this-run");
+        let found = artifacts_in(dir.path(), &before);
+        assert_eq!(found.keys().collect::<Vec<_>>(), ["this-run"]);
     }
 
     #[test]
