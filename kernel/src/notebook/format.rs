@@ -59,7 +59,7 @@ pub fn format_cell(code: &str) -> Result<String, String> {
     let mut out: Vec<String> = Vec::new();
     let mut segment: Vec<&str> = Vec::new();
     for line in code.lines() {
-        if line.trim_start().starts_with(':') {
+        if super::is_magic_line(line) {
             out.extend(format_segment(&segment)?);
             segment.clear();
             out.push(line.to_owned());

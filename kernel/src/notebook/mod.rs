@@ -33,3 +33,9 @@ pub fn expected_to_fail(cell: &nbformat::v4::Cell) -> bool {
         .as_ref()
         .is_some_and(|tags| tags.iter().any(|t| t == RAISES_EXCEPTION))
 }
+
+/// Whether `line` is a magic line (`:dep …`, `:seed 7`, …): the kernel's commands, not Rust, so
+/// `fmt` leaves it as it is and `lint` gives clippy an empty line in its place.
+pub fn is_magic_line(line: &str) -> bool {
+    line.trim_start().starts_with(':')
+}

@@ -19,6 +19,7 @@ use std::ops::Range;
 use nbformat::v4::{Cell, Notebook};
 use ra_ap_syntax::{AstNode, Edition, SourceFile, ast};
 
+use crate::notebook::is_magic_line;
 use crate::prelude::STACK_IMPORT;
 
 /// The first line of the program, which says where it comes from.
@@ -150,13 +151,7 @@ pub fn assemble(notebook: &Notebook, exclude: &[usize]) -> Assembly {
 /// The cell's text with every magic line (one that starts with `:`) made empty.
 fn without_magics(code: &str) -> String {
     code.split('\n')
-        .map(|line| {
-            if line.trim_start().starts_with(':') {
-                ""
-            } else {
-                line
-            }
-        })
+        .map(|line| if is_magic_line(line) { "" } else { line })
         .collect::<Vec<_>>()
         .join("\n")
 }
