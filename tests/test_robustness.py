@@ -359,3 +359,21 @@ def test_without_a_rust_toolchain_the_kernel_answers_and_says_why(tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel()
+
+
+def test_a_bad_cell_lto_setting_is_named_with_what_to_use():
+    from jupyter_client.manager import start_new_kernel
+
+    from conftest import KERNEL_NAME
+
+    env = dict(os.environ, LINFA_KERNEL_CELL_LTO="fat")
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, env=env, startup_timeout=60)
+    try:
+        failed = execute(kc, "1 + 1", timeout=120)
+        assert failed.status == "error"
+        message = failed.reply["content"]["evalue"] + "\n".join(failed.reply["content"]["traceback"])
+        assert "LINFA_KERNEL_CELL_LTO is `fat`" in message
+        assert "`off`" in message and "`thin`" in message
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()

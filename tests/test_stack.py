@@ -98,6 +98,19 @@ def test_a_closure_binding_says_which_binding_and_what_to_write(kc):
     assert ok(kc, "1 + 1").result_text() == "2"
 
 
+def test_a_binding_only_a_later_cell_could_type_gets_a_note_with_the_annotation(kc):
+    ok(kc, "use linfa::prelude::*;\nuse linfa_trees::DecisionTree;")
+    run = execute(kc, "let params = DecisionTree::params().max_depth(Some(4));")
+    assert run.status == "error"
+    message = "\n".join(run.reply["content"]["traceback"])
+    assert "a later cell cannot settle the type of `params`" in message, message
+    assert "let params: DecisionTreeParams<_, _> = ...;" in message, message
+    # Written as the note says, in one cell, it works, and the model is kept.
+    ok(kc, "let params = DecisionTree::params().max_depth(Some(4));\n"
+           "let tree = params.fit(&linfa_datasets::iris()).unwrap();")
+    assert ok(kc, "(1..=4).contains(&tree.max_depth())").result_text() == "true"
+
+
 def test_a_kernel_without_a_prebuilt_stack_builds_it_in_the_first_cell_and_publishes_it():
     cache = tempfile.mkdtemp(prefix="linfa-kernel-cache-")
     env = dict(os.environ, LINFA_KERNEL_CACHE=cache)

@@ -4,12 +4,36 @@
 //! While the kernel probes a binding's type (see [`crate::interpreter::type_probe`]) it creates
 //! a flag file, and the wrapper then asks rustc to write types with their full public paths
 //! (`-Ztrim-diagnostic-paths=false`; `RUSTC_BOOTSTRAP` allows that one diagnostic option on a
-//! stable compiler, for the cells' crate alone). Otherwise rustc runs unchanged.
+//! stable compiler, for the cells' crate alone).
+//!
+//! It also turns off rustc's crate-local ThinLTO for the cells (`-Clto=off`). A cell's crate
+//! holds the linfa code it instantiates (generic code is compiled where it is used), and evcxr
+//! keeps one incremental cache for the session; with ThinLTO on, rustc redoes that code's
+//! optimisation in every cell, with it off it reuses what earlier cells compiled. Measured on
+//! a KMeans fit cell: a re-run compiles in 0.26 s instead of 0.98 s, a DecisionTree fit after it
+//! in 1.27 s instead of 2.01 s. The price is run time in heavy generic code (5 KMeans fits on
+//! winequality: 1.09 s instead of 0.37 s; trees 1.4x, logistic regression 1.2x), so
+//! `LINFA_KERNEL_CELL_LTO=thin` in the kernel's environment restores rustc's default.
 
 use std::path::Path;
 
 /// Set (in cargo's environment) to the path of the probe flag file.
 pub const WRAPPER_ENV: &str = "LINFA_KERNEL_RUSTC_WRAPPER";
+
+/// The kernel's setting for the cells' link-time optimisation: `off` (the default) or `thin`.
+pub const CELL_LTO_ENV: &str = "LINFA_KERNEL_CELL_LTO";
+
+/// The flag to add to the cells' rustc for a [`CELL_LTO_ENV`] value (`None`: unset).
+pub fn cell_lto_flag(value: Option<&str>) -> Result<Option<&'static str>, String> {
+    match value.map(str::trim) {
+        None | Some("") | Some("off") => Ok(Some("-Clto=off")),
+        Some("thin") => Ok(None),
+        Some(other) => Err(format!(
+            "{CELL_LTO_ENV} is `{other}`; use `off` (the default: cells compile faster) or \
+             `thin` (heavy generic code in cells runs faster), or unset it"
+        )),
+    }
+}
 
 /// Runs rustc for cargo if this process was started as the wrapper; otherwise returns.
 pub fn take_over_if_wrapping() {
@@ -22,6 +46,11 @@ pub fn take_over_if_wrapping() {
     };
     let mut command = std::process::Command::new(&rustc);
     command.args(args);
+    // The kernel checked the value before starting evcxr; an unreadable one keeps the default.
+    let lto = std::env::var(CELL_LTO_ENV).ok();
+    if let Ok(Some(flag)) = cell_lto_flag(lto.as_deref()) {
+        command.arg(flag);
+    }
     if Path::new(&flag).exists() {
         command
             .arg("-Ztrim-diagnostic-paths=false")
@@ -33,4 +62,26 @@ pub fn take_over_if_wrapping() {
         Path::new(&rustc).display()
     );
     std::process::exit(101);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_time_optimisation_is_off_unless_thin_is_asked_for() {
+        assert_eq!(cell_lto_flag(None), Ok(Some("-Clto=off")));
+        assert_eq!(cell_lto_flag(Some("off")), Ok(Some("-Clto=off")));
+        assert_eq!(cell_lto_flag(Some(" thin ")), Ok(None));
+    }
+
+    #[test]
+    fn an_unknown_setting_is_named_with_the_choices() {
+        let error = cell_lto_flag(Some("fat")).unwrap_err();
+        assert!(error.contains("LINFA_KERNEL_CELL_LTO is `fat`"), "{error}");
+        assert!(
+            error.contains("`off`") && error.contains("`thin`"),
+            "{error}"
+        );
+    }
 }

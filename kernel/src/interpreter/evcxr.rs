@@ -51,6 +51,8 @@ Seeding: every session has a seed (42 until `:seed N`; `:seed` shows it). Each c
 seed derived from it: cell_seed(). Calls that draw from the operating system (thread_rng,
 rand::random, OsRng, from_entropy, ...) are refused; `:allow_entropy` allows them and marks the
 session non-reproducible.
+Cells compile without crate-local ThinLTO (fast re-compiles); for heavy generic code that
+must run fast, start the kernel with LINFA_KERNEL_CELL_LTO=thin.
 Interrupt stops a running cell by restarting the evaluation process: variables are lost, items
 (functions, types, `use`) are kept. A panic keeps the variables of earlier cells.
 
@@ -79,6 +81,8 @@ pub fn start(
 ) -> Result<Box<dyn Interpreter>, String> {
     let executable =
         std::env::current_exe().map_err(|e| format!("cannot find the kernel binary: {e}"))?;
+    let cell_lto = std::env::var(crate::rustc_wrapper::CELL_LTO_ENV).ok();
+    crate::rustc_wrapper::cell_lto_flag(cell_lto.as_deref())?;
     let seed_file = FlushFifo::seed_file_beside(flush_fifo);
     let mut command = crate::evaluation_process::command()
         .map_err(|e| format!("cannot find the kernel binary: {e}"))?;
@@ -544,11 +548,17 @@ fn run_with_types(
         let Some(site) = type_probe::find_let(&code, &name) else {
             return Err(RunFailure::Evcxr { error, code });
         };
-        let ty = probe_type(
-            context,
-            &type_probe::probe_code(&code, &name, &site),
-            probe_flag,
-        );
+        let probe_at = |at| type_probe::probe_code(&code, &name, at);
+        let ty = match probe_type(context, &probe_at(site.after_statement), probe_flag) {
+            // Later lines of the cell may settle it: ask again after them.
+            Some(ty)
+                if type_probe::has_placeholder(&ty)
+                    && site.after_cell_statements > site.after_statement =>
+            {
+                probe_type(context, &probe_at(site.after_cell_statements), probe_flag).or(Some(ty))
+            }
+            found => found,
+        };
         let ty = match ty {
             Some(ty) => ty,
             None => return Err(RunFailure::Untypable(untypable(&name, None, None))),
@@ -575,24 +585,28 @@ fn run_with_types(
     unreachable!("the loop returns once MAX_TYPED_BINDINGS bindings were annotated")
 }
 
-/// Compiles the probe (which cannot succeed, so nothing runs) and reads the type rustc reports.
+/// Checks the probe with `cargo check` (which cannot succeed; nothing is built or run) and
+/// reads the type rustc reports. A check, not an evaluation: evcxr would ask rust-analyzer
+/// again, build, and on failure build once more for its error message, about 1 s for nothing.
 fn probe_type(context: &mut CommandContext, probe: &str, probe_flag: &Path) -> Option<String> {
     let raised = std::fs::write(probe_flag, b"");
-    let result = context.execute(probe);
+    let result = context.check(probe);
     if raised.is_ok() {
         let _ = std::fs::remove_file(probe_flag);
     }
     match result {
-        Err(evcxr::Error::CompilationErrors(errors)) => errors
-            .iter()
-            .filter(|e| e.code() == Some("E0308"))
-            .find_map(|e| type_probe::type_from_rendered(&e.rendered())),
-        Ok(_) => {
-            tracing::error!("a type probe compiled and ran; it should not have");
-            None
+        Ok(errors) => {
+            let ty = errors
+                .iter()
+                .filter(|e| e.code() == Some("E0308"))
+                .find_map(|e| type_probe::type_from_rendered(&e.rendered()));
+            if ty.is_none() {
+                tracing::debug!("type probe reported no type ({} errors)", errors.len());
+            }
+            ty
         }
-        Err(other) => {
-            tracing::debug!("type probe failed: {other}");
+        Err(error) => {
+            tracing::debug!("type probe failed: {error}");
             None
         }
     }
@@ -744,6 +758,9 @@ fn compile_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
         for help in error.help() {
             traceback.push(format!("  = help: {help}"));
         }
+        if let Some(note) = inference_note(code, error) {
+            traceback.push(format!("  = {note}"));
+        }
         traceback.push(String::new());
     }
     if traceback.last().is_some_and(String::is_empty) {
@@ -757,6 +774,32 @@ fn compile_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
             .unwrap_or_else(|| "the cell did not compile".to_owned()),
         traceback,
     }
+}
+
+/// The notebook's note for rustc's "type annotations needed" on a top-level binding.
+fn inference_note(code: &str, error: &evcxr::CompilationError) -> Option<String> {
+    let lines: Vec<&str> = code.lines().collect();
+    let spans: Vec<&str> = error
+        .spanned_messages()
+        .iter()
+        .filter_map(|spanned| {
+            let span = spanned.span.as_ref()?;
+            if span.start_line != span.end_line {
+                return None;
+            }
+            let line = lines.get(span.start_line.checked_sub(1)?)?;
+            let start = line
+                .char_indices()
+                .nth(span.start_column.checked_sub(1)?)?
+                .0;
+            let end = line
+                .char_indices()
+                .nth(span.end_column.checked_sub(1)?)
+                .map_or(line.len(), |(at, _)| at);
+            line.get(start..end)
+        })
+        .collect();
+    type_probe::inference_note(code, error.code()?, &error.message(), &spans)
 }
 
 /// What a panic printed: its message lines, without the backtrace.

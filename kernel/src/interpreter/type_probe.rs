@@ -32,41 +32,110 @@ pub struct LetSite {
     pub after_pattern: usize,
     /// Byte offset just after the statement's `;`, where the probe goes.
     pub after_statement: usize,
+    /// Byte offset just after the cell's last statement, where a second probe goes when later
+    /// lines of the cell settle the type (`let p = Params::new(); p.fit(&data)`).
+    pub after_cell_statements: usize,
 }
 
 const WRAPPER_START: &str = "fn f(){\n";
 
-/// Where the last top-level `let name` without a type annotation is (the one later cells see).
-pub fn find_let(code: &str, name: &str) -> Option<LetSite> {
+/// The top-level `let NAME = ...;` statements without a type in a cell, with their names.
+fn untyped_lets(code: &str) -> Vec<(String, LetSite)> {
     let wrapped = format!("{WRAPPER_START}{code}\n}}");
     let file = SourceFile::parse(&wrapped, Edition::Edition2024).tree();
-    let body = file.syntax().descendants().find_map(ast::StmtList::cast)?;
+    let Some(body) = file.syntax().descendants().find_map(ast::StmtList::cast) else {
+        return Vec::new();
+    };
     let offset =
         |position: ra_ap_syntax::TextSize| usize::from(position).checked_sub(WRAPPER_START.len());
+    let Some(after_cell_statements) = body
+        .statements()
+        .last()
+        .and_then(|last| offset(last.syntax().text_range().end()))
+    else {
+        return Vec::new();
+    };
     body.statements()
         .filter_map(|statement| match statement {
-            ast::Stmt::LetStmt(let_statement) => Some(let_statement),
+            ast::Stmt::LetStmt(let_statement) if let_statement.ty().is_none() => {
+                Some(let_statement)
+            }
             _ => None,
         })
-        .filter(|let_statement| let_statement.ty().is_none())
-        .filter(|let_statement| match let_statement.pat() {
-            Some(ast::Pat::IdentPat(pattern)) => pattern.name().is_some_and(|n| n.text() == name),
-            _ => false,
-        })
-        .last()
-        .and_then(|let_statement| {
-            Some(LetSite {
-                after_pattern: offset(let_statement.pat()?.syntax().text_range().end())?,
+        .filter_map(|let_statement| {
+            let Some(ast::Pat::IdentPat(pattern)) = let_statement.pat() else {
+                return None;
+            };
+            let site = LetSite {
+                after_pattern: offset(pattern.syntax().text_range().end())?,
                 after_statement: offset(let_statement.syntax().text_range().end())?,
-            })
+                after_cell_statements,
+            };
+            Some((pattern.name()?.text().to_string(), site))
         })
+        .collect()
 }
 
-/// The cell with a probe for `name` right after its `let` (on the same line, so the cell's
-/// line numbers do not move).
-pub fn probe_code(code: &str, name: &str, site: &LetSite) -> String {
-    let (before, after) = code.split_at(site.after_statement);
+/// Where the last top-level `let name` without a type annotation is (the one later cells see).
+pub fn find_let(code: &str, name: &str) -> Option<LetSite> {
+    untyped_lets(code)
+        .into_iter()
+        .rev()
+        .find(|(found, _)| found == name)
+        .map(|(_, site)| site)
+}
+
+/// A note for rustc's "type annotations needed" (E0282, E0283) on a top-level binding.
+///
+/// In a file, rustc settles `let params = DecisionTree::params();` from how later lines use
+/// `params`; in a notebook each cell is compiled alone, so no later cell can. `spans` are the
+/// texts the error points at, `message` its first line.
+pub fn inference_note(
+    code: &str,
+    error_code: &str,
+    message: &str,
+    spans: &[&str],
+) -> Option<String> {
+    if !matches!(error_code, "E0282" | "E0283") {
+        return None;
+    }
+    let names: Vec<String> = untyped_lets(code)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let name = names
+        .iter()
+        .find(|name| spans.contains(&name.as_str()))
+        .or_else(|| names.first().filter(|_| names.len() == 1))?;
+    let ty = message
+        .split_once("type annotations needed for `")
+        .and_then(|(_, rest)| rest.rsplit_once('`'))
+        .map(|(ty, _)| ty)
+        .unwrap_or("Type");
+    Some(format!(
+        "note: each cell is compiled on its own, so a later cell cannot settle the type of \
+         `{name}`. Settle it in this cell: use `{name}` here (for a model's parameters, fit in \
+         the same cell), or write its type, `let {name}: {ty} = ...;`, with the concrete types \
+         (`f64`, `usize`, ...) in place of any `_`."
+    ))
+}
+
+/// The cell with a probe for `name` at byte offset `at` (on the same line, so the cell's line
+/// numbers do not move): [`LetSite::after_statement`] first, [`LetSite::after_cell_statements`]
+/// when that found the type not yet settled.
+pub fn probe_code(code: &str, name: &str, at: usize) -> String {
+    let (before, after) = code.split_at(at);
     format!("{before} let _: [(); 0] = [{name}];{after}")
+}
+
+/// Whether rustc wrote the type with a `_` it could not settle (`DecisionTreeParams<_, _>`).
+pub fn has_placeholder(ty: &str) -> bool {
+    let part_of_name = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    ty.char_indices().any(|(at, c)| {
+        c == '_'
+            && !part_of_name(ty[..at].chars().next_back())
+            && !part_of_name(ty[at + 1..].chars().next())
+    })
 }
 
 /// The cell with `name` annotated as `ty`.
@@ -112,6 +181,12 @@ pub fn unwritable(ty: &str) -> Option<&'static str> {
              owned copy instead (`.to_owned()`, `.to_vec()`, `.clone()`), or wrap the cell in \
              braces `{ ... }` to use it only inside this cell",
         )
+    } else if has_placeholder(ty) {
+        Some(
+            "nothing in its cell settles its type. Use it in the same cell (for a model's \
+             parameters, fit in the same cell), or annotate it with concrete types in place of \
+             each `_` (such as `f64`, `usize`)",
+        )
     } else if ty.contains("{unknown}") || ty.contains("{integer}") || ty.contains("{float}") {
         Some("rustc could not settle its type either; annotate it")
     } else {
@@ -122,6 +197,38 @@ pub fn unwritable(ty: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_untypable_binding_gets_a_notebook_note_with_its_name_and_type() {
+        let code = "let params = DecisionTree::params().max_depth(Some(4));";
+        let note = inference_note(
+            code,
+            "E0283",
+            "type annotations needed for `DecisionTreeParams<_, _>`",
+            &["DecisionTree", "params"],
+        )
+        .unwrap();
+        assert!(
+            note.contains("later cell cannot settle the type of `params`"),
+            "{note}"
+        );
+        assert!(
+            note.contains("`let params: DecisionTreeParams<_, _> = ...;`"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn other_errors_and_cells_without_such_a_binding_get_no_note() {
+        let code = "let params = DecisionTree::params();";
+        assert_eq!(inference_note(code, "E0308", "mismatched types", &[]), None);
+        let two = "let a = Vec::new();\nlet b = Vec::new();";
+        assert_eq!(
+            inference_note(two, "E0282", "type annotations needed", &[]),
+            None
+        );
+        assert!(inference_note(two, "E0282", "type annotations needed", &["b"]).is_some());
+    }
 
     #[test]
     fn the_variable_is_read_from_evcxrs_message() {
@@ -146,11 +253,40 @@ mod tests {
              model.centroids()"
         );
         assert_eq!(
-            probe_code(code, "model", &site),
+            probe_code(code, "model", site.after_statement),
             "let data = linfa_datasets::iris();\n\
              { let model = 1; }\n\
              let mut model = KMeans::params(3).fit(&data).unwrap(); let _: [(); 0] = [model];\n\
              model.centroids()"
+        );
+    }
+
+    #[test]
+    fn a_second_probe_goes_after_the_cells_last_statement() {
+        let code = "let params = DecisionTree::params();\n\
+                    let tree = params.fit(&data).unwrap();\n\
+                    tree.depth()";
+        let site = find_let(code, "params").unwrap();
+        assert_eq!(
+            probe_code(code, "params", site.after_cell_statements),
+            "let params = DecisionTree::params();\n\
+             let tree = params.fit(&data).unwrap(); let _: [(); 0] = [params];\n\
+             tree.depth()"
+        );
+    }
+
+    #[test]
+    fn an_unsettled_type_is_told_from_underscores_in_names() {
+        assert!(has_placeholder("linfa_trees::DecisionTreeParams<_, _>"));
+        assert!(has_placeholder("Vec<_>"));
+        assert!(!has_placeholder(
+            "linfa_trees::DecisionTreeParams<f64, usize>"
+        ));
+        assert!(!has_placeholder("my_crate::_Hidden<u8>"));
+        assert!(
+            unwritable("linfa_trees::DecisionTreeParams<_, _>")
+                .unwrap()
+                .contains("fit in the same cell")
         );
     }
 
