@@ -23,6 +23,8 @@ STUDENT_CELLS = [
     "let preds = model.predict(&data);",
     "let tree = DecisionTree::params().max_depth(Some(3)).fit(&data).unwrap();",
     "let accuracy = tree.predict(&data).confusion_matrix(&data).unwrap().accuracy();",
+    # rust-analyzer cannot type the chain, and rustc names a primitive only in its label.
+    "let inertia = KMeans::params(3).fit(&data).unwrap().inertia();",
 ]
 
 
@@ -46,6 +48,7 @@ def test_a_fresh_kernel_trains_linfa_models_without_dep_lines(kc):
     accuracy = float(ok(kc, "accuracy").result_text())
     assert 0.9 < accuracy <= 1.0
     assert ok(kc, "data.nsamples()").result_text() == "150"
+    assert ok(kc, "inertia > 0.0").result_text() == "true"
 
 
 def test_every_preloaded_crate_is_usable(kc):

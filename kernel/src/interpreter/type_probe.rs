@@ -146,7 +146,7 @@ pub fn annotated_code(code: &str, ty: &str, site: &LetSite) -> String {
 
 /// The type rustc reported for the probe, from a compiler error's rendered text: the mismatch
 /// note reads ``found struct `T` `` (or enum, tuple, ...), or for a unit value
-/// ``found array `[(); 1]` ``.
+/// ``found array `[(); 1]` ``; a primitive (`f64`, `bool`, `usize`) is only named in the label.
 pub fn type_from_rendered(rendered: &str) -> Option<String> {
     for line in rendered.lines() {
         let line = line.trim_start();
@@ -160,7 +160,12 @@ pub fn type_from_rendered(rendered: &str) -> Option<String> {
         }
         return Some(ty.to_owned());
     }
-    None
+    // A primitive or a standard type gets no note, only the label under the probe:
+    // ``expected `()`, found `f64` ``.
+    rendered.lines().find_map(|line| {
+        let found = &line[line.find("expected `()`, found `")? + "expected `()`, found `".len()..];
+        Some(found[..found.rfind('`')?].to_owned())
+    })
 }
 
 /// Why a type cannot be written into the cell, if it cannot.
@@ -315,6 +320,9 @@ mod tests {
             type_from_rendered(tuple).as_deref(),
             Some("(f64, Vec<usize>)")
         );
+        let primitive = " --> src/lib.rs:9:55\n  |\n9 |     let _: [(); 0] = [inertia];\n  \
+                         |                       ^^^^^^^ expected `()`, found `f64`\n";
+        assert_eq!(type_from_rendered(primitive).as_deref(), Some("f64"));
         assert_eq!(type_from_rendered("no note here"), None);
     }
 
