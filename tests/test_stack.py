@@ -101,6 +101,16 @@ def test_a_closure_binding_says_which_binding_and_what_to_write(kc):
     assert ok(kc, "1 + 1").result_text() == "2"
 
 
+def test_a_borrowing_binding_says_what_to_keep_instead(kc):
+    ok(kc, "let flowers = linfa_datasets::iris();")
+    run = execute(kc, "let names = flowers.feature_names();")
+    assert run.status == "error"
+    message = "\n".join(run.reply["content"]["traceback"])
+    assert "`names`" in message and "Keep an owned copy" in message, message
+    ok(kc, "let names: Vec<String> = flowers.feature_names().iter().map(|s| s.to_string()).collect();")
+    assert ok(kc, "names.len()").result_text() == "4"
+
+
 def test_a_binding_only_a_later_cell_could_type_gets_a_note_with_the_annotation(kc):
     ok(kc, "use linfa::prelude::*;\nuse linfa_trees::DecisionTree;")
     run = execute(kc, "let params = DecisionTree::params().max_depth(Some(4));")

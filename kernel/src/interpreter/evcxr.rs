@@ -758,7 +758,10 @@ fn compile_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
         for help in error.help() {
             traceback.push(format!("  = help: {help}"));
         }
-        if let Some(note) = inference_note(code, error) {
+        let message = error.message();
+        if let Some(note) =
+            inference_note(code, error).or_else(|| type_probe::borrow_note(&message))
+        {
             traceback.push(format!("  = {note}"));
         }
         traceback.push(String::new());

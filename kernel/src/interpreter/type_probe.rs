@@ -168,6 +168,22 @@ pub fn type_from_rendered(rendered: &str) -> Option<String> {
     })
 }
 
+/// Why a borrowing binding cannot be kept, and what to write instead.
+const BORROW_ADVICE: &str = "it borrows from another value, and a kept variable must own its \
+     data. Keep an owned copy instead (`.to_owned()`, `.to_vec()`, `.clone()`; for a list of \
+     names, `.iter().map(|s| s.to_string()).collect::<Vec<String>>()`), or wrap the cell in \
+     braces `{ ... }` to use it only inside this cell";
+
+/// evcxr's own refusal of a binding that borrows (`let names = data.feature_names();`).
+const EVCXR_BORROW_REFUSAL: &str = "contains a reference with a non-static lifetime";
+
+/// A note for evcxr's refusal of a borrowing binding: what to write instead.
+pub fn borrow_note(message: &str) -> Option<String> {
+    message
+        .contains(EVCXR_BORROW_REFUSAL)
+        .then(|| format!("note: {BORROW_ADVICE}."))
+}
+
 /// Why a type cannot be written into the cell, if it cannot.
 pub fn unwritable(ty: &str) -> Option<&'static str> {
     if ty.contains("{closure") {
@@ -181,11 +197,7 @@ pub fn unwritable(ty: &str) -> Option<&'static str> {
              concrete type (for example `.collect::<Vec<_>>()`)",
         )
     } else if ty.contains('&') || ty.contains('\'') {
-        Some(
-            "it borrows from another value, and a kept variable must own its data. Keep an \
-             owned copy instead (`.to_owned()`, `.to_vec()`, `.clone()`), or wrap the cell in \
-             braces `{ ... }` to use it only inside this cell",
-        )
+        Some(BORROW_ADVICE)
     } else if has_placeholder(ty) {
         Some(
             "nothing in its cell settles its type. Use it in the same cell (for a model's \
@@ -233,6 +245,16 @@ mod tests {
             None
         );
         assert!(inference_note(two, "E0282", "type annotations needed", &["b"]).is_some());
+    }
+
+    #[test]
+    fn evcxrs_refusal_of_a_borrow_gets_what_to_write_instead() {
+        let message = "The variable `names` contains a reference with a non-static lifetime so\n\
+                       can't be persisted.";
+        let note = borrow_note(message).unwrap();
+        assert!(note.contains("Keep an owned copy"), "{note}");
+        assert!(note.contains("collect::<Vec<String>>()"), "{note}");
+        assert_eq!(borrow_note("mismatched types"), None);
     }
 
     #[test]
