@@ -28,6 +28,13 @@ STUDENT_CELLS = [
 ]
 
 
+def refusal(kc, code) -> str:
+    """The error a cell gets, as the notebook shows it (it must fail)."""
+    run = execute(kc, code)
+    assert run.status == "error", f"{code!r} was expected to fail"
+    return run.reply["content"]["evalue"] + "\n" + "\n".join(run.reply["content"]["traceback"])
+
+
 def ok(kc, code, timeout=FIRST_CELL_TIMEOUT):
     run = execute(kc, code, timeout=timeout)
     content = run.reply["content"]
@@ -92,9 +99,7 @@ def test_a_dep_line_still_adds_a_crate(kc):
 
 
 def test_a_closure_binding_says_which_binding_and_what_to_write(kc):
-    run = execute(kc, "let double = |x: f64| x * 2.0;")
-    assert run.status == "error"
-    message = run.reply["content"]["evalue"] + "\n".join(run.reply["content"]["traceback"])
+    message = refusal(kc, "let double = |x: f64| x * 2.0;")
     assert "`double`" in message
     assert "Box" in message
     # The kernel is still usable, and the bad binding did not survive.
@@ -103,9 +108,7 @@ def test_a_closure_binding_says_which_binding_and_what_to_write(kc):
 
 def test_a_borrowing_binding_says_what_to_keep_instead(kc):
     ok(kc, "let flowers = linfa_datasets::iris();")
-    run = execute(kc, "let names = flowers.feature_names();")
-    assert run.status == "error"
-    message = "\n".join(run.reply["content"]["traceback"])
+    message = refusal(kc, "let names = flowers.feature_names();")
     assert "`names`" in message and "Keep an owned copy" in message, message
     ok(kc, "let names: Vec<String> = flowers.feature_names().iter().map(|s| s.to_string()).collect();")
     assert ok(kc, "names.len()").result_text() == "4"
@@ -113,9 +116,7 @@ def test_a_borrowing_binding_says_what_to_keep_instead(kc):
 
 def test_a_binding_only_a_later_cell_could_type_gets_a_note_with_the_annotation(kc):
     ok(kc, "use linfa::prelude::*;\nuse linfa_trees::DecisionTree;")
-    run = execute(kc, "let params = DecisionTree::params().max_depth(Some(4));")
-    assert run.status == "error"
-    message = "\n".join(run.reply["content"]["traceback"])
+    message = refusal(kc, "let params = DecisionTree::params().max_depth(Some(4));")
     assert "a later cell cannot settle the type of `params`" in message, message
     assert "let params: DecisionTreeParams<_, _> = ...;" in message, message
     # Written as the note says, in one cell, it works, and the model is kept.
