@@ -759,8 +759,8 @@ fn compile_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
             traceback.push(format!("  = help: {help}"));
         }
         let message = error.message();
-        if let Some(note) =
-            inference_note(code, error).or_else(|| type_probe::borrow_note(&message))
+        if let Some(note) = inference_note(code, &source, error, &message)
+            .or_else(|| type_probe::borrow_note(&message))
         {
             traceback.push(format!("  = {note}"));
         }
@@ -780,8 +780,13 @@ fn compile_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
 }
 
 /// The notebook's note for rustc's "type annotations needed" on a top-level binding.
-fn inference_note(code: &str, error: &evcxr::CompilationError) -> Option<String> {
-    let lines: Vec<&str> = code.lines().collect();
+fn inference_note(
+    code: &str,
+    lines: &[&str],
+    error: &evcxr::CompilationError,
+    message: &str,
+) -> Option<String> {
+    let error_code = error.code()?;
     let spans: Vec<&str> = error
         .spanned_messages()
         .iter()
@@ -802,7 +807,7 @@ fn inference_note(code: &str, error: &evcxr::CompilationError) -> Option<String>
             line.get(start..end)
         })
         .collect();
-    type_probe::inference_note(code, error.code()?, &error.message(), &spans)
+    type_probe::inference_note(code, error_code, message, &spans)
 }
 
 /// What a panic printed: its message lines, without the backtrace.

@@ -85,6 +85,15 @@ pub fn find_let(code: &str, name: &str) -> Option<LetSite> {
         .map(|(_, site)| site)
 }
 
+/// What to do about a binding whose type nothing in its cell settles (a macro, so that
+/// [`unwritable`]'s reason can be one `&'static str` built with `concat!`).
+macro_rules! settle_in_its_cell {
+    () => {
+        "Use it in the same cell (for a model's parameters, fit in the same cell), or write its \
+         type with concrete types (`f64`, `usize`, ...) in place of each `_`"
+    };
+}
+
 /// A note for rustc's "type annotations needed" (E0282, E0283) on a top-level binding.
 ///
 /// In a file, rustc settles `let params = DecisionTree::params();` from how later lines use
@@ -114,9 +123,8 @@ pub fn inference_note(
         .unwrap_or("Type");
     Some(format!(
         "note: each cell is compiled on its own, so a later cell cannot settle the type of \
-         `{name}`. Settle it in this cell: use `{name}` here (for a model's parameters, fit in \
-         the same cell), or write its type, `let {name}: {ty} = ...;`, with the concrete types \
-         (`f64`, `usize`, ...) in place of any `_`."
+         `{name}`. {}: `let {name}: {ty} = ...;`.",
+        settle_in_its_cell!()
     ))
 }
 
@@ -199,11 +207,10 @@ pub fn unwritable(ty: &str) -> Option<&'static str> {
     } else if ty.contains('&') || ty.contains('\'') {
         Some(BORROW_ADVICE)
     } else if has_placeholder(ty) {
-        Some(
-            "nothing in its cell settles its type. Use it in the same cell (for a model's \
-             parameters, fit in the same cell), or annotate it with concrete types in place of \
-             each `_` (such as `f64`, `usize`)",
-        )
+        Some(concat!(
+            "nothing in its cell settles its type. ",
+            settle_in_its_cell!()
+        ))
     } else if ty.contains("{unknown}") || ty.contains("{integer}") || ty.contains("{float}") {
         Some("rustc could not settle its type either; annotate it")
     } else {
