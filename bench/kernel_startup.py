@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Kernel start-up, cell latency and the first linfa fit: linfa-kernel against evcxr_jupyter.
+"""Kernel start-up, cell latency and the first linfa fit: repronote against evcxr_jupyter.
 
 Each run starts every kernel twice, in fresh processes, from a real client (jupyter_client),
 alternating kernels:
@@ -11,7 +11,7 @@ alternating kernels:
   cells with linfa loaded; the peak resident memory of the kernel process plus its evaluation
   process (VmHWM from /proc, read before shutdown).
 
-linfa-kernel uses its preloaded stack (prebuilt by `linfa-kernel install`), with no `:dep`
+repronote uses its preloaded stack (prebuilt by `repronote install`), with no `:dep`
 line. The peer, evcxr_jupyter 0.22.0 (`cargo install evcxr_jupyter --locked --version 0.22.0`),
 gets `:dep` lines for the crates the fit needs, and its model binding needs a type annotation
 (evcxr cannot infer it). The machine is shared and noisy: compare the ratios.
@@ -168,13 +168,13 @@ def main() -> int:
     parser.add_argument("--peer", default=shutil.which("evcxr_jupyter"),
                         help="evcxr_jupyter binary (default: from PATH)")
     args = parser.parse_args()
-    kernels = {"linfa-kernel": "linfa"}
+    kernels = {"repronote": "linfa"}
     if args.peer:
         os.environ["JUPYTER_PATH"] = os.pathsep.join(
             filter(None, [peer_kernelspec(args.peer), os.environ.get("JUPYTER_PATH")]))
         kernels["evcxr_jupyter 0.22.0"] = "evcxr-peer"
     else:
-        print("note: no evcxr_jupyter found; measuring linfa-kernel alone", file=sys.stderr)
+        print("note: no evcxr_jupyter found; measuring repronote alone", file=sys.stderr)
 
     results: dict[str, list[dict[str, float]]] = {name: [] for name in kernels}
     for run in range(args.runs):

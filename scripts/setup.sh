@@ -42,10 +42,10 @@ build_workspace() {
 
 # install_kernel: puts the binary into the environment, registers the kernelspec there and
 # prebuilds the linfa stack (once per kernel version; ~2 minutes on 2 cores, then reused from
-# $LINFA_KERNEL_CACHE, default ~/.cache/linfa-kernel).
+# $REPRONOTE_CACHE, default ~/.cache/repronote).
 install_kernel() {
   say "installing the linfa kernelspec into $VENV and prebuilding the linfa stack"
-  install -m 0755 "$TARGET_DIR/release/linfa-kernel" "$VENV/bin/linfa-kernel"
+  install -m 0755 "$TARGET_DIR/release/repronote" "$VENV/bin/repronote"
   install -m 0755 "$TARGET_DIR/release/linfa-export" "$VENV/bin/linfa-export"
-  VIRTUAL_ENV="$VENV" "$VENV/bin/linfa-kernel" install --sys-prefix
+  VIRTUAL_ENV="$VENV" "$VENV/bin/repronote" install --sys-prefix
 }

@@ -54,10 +54,10 @@ def test_pinned_versions_agree():
     assert pins["jupyterlab"] == lab["jupyterlab"]
     # The stack the kernel preloads and the workspace that builds linfa-export agree on every
     # crate they share.
-    stack = lock_versions(ROOT / "kernel" / "stack" / "Cargo.lock")
+    stack = lock_versions(ROOT / "crates" / "repronote-stack" / "stack" / "Cargo.lock")
     workspace = lock_versions(ROOT / "Cargo.lock")
     for name, versions in stack.items():
-        if name.startswith(("linfa", "ndarray")) and name in workspace and name != "linfa-kernel":
+        if name.startswith(("linfa", "ndarray")) and name in workspace:
             assert versions <= workspace[name], name
     # A relaunched model's environment uses the same Python and JupyterLab.
     source = (ROOT / "linfa-export" / "src" / "relaunch.rs").read_text()
@@ -94,7 +94,7 @@ def test_post_build_installs_a_working_kernel_in_a_fresh_home(tmp_path):
         "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(real_home / ".rustup")),
         "CARGO_HOME": os.environ.get("CARGO_HOME", str(real_home / ".cargo")),
         "CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")),
-        "LINFA_KEEP_CARGO_CACHE": "1",
+        "REPRONOTE_KEEP_CARGO_CACHE": "1",
     }
     built = subprocess.run(
         [ROOT / "binder" / "postBuild"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800,
@@ -107,7 +107,7 @@ def test_post_build_installs_a_working_kernel_in_a_fresh_home(tmp_path):
     specs = json.loads(listed.stdout)["kernelspecs"]
     assert KERNEL_NAME in specs
     assert specs[KERNEL_NAME]["resource_dir"].startswith(str(env_dir))
-    assert (home / ".cache" / "linfa-kernel").is_dir(), "the stack was prebuilt into the new home"
+    assert (home / ".cache" / "repronote").is_dir(), "the stack was prebuilt into the new home"
     notebook = ROOT / "notebooks" / "00-the-kernel.ipynb"
     executed = subprocess.run(
         [env_dir / "bin" / "jupyter", "execute", "--output", str(tmp_path / "ran.ipynb"), str(notebook)],

@@ -4,7 +4,7 @@ The other tests talk to the kernel over ZeroMQ, so they cannot see what JupyterL
 its messages. Here JupyterLab runs on localhost, Debian's `chromium` (driven by Playwright,
 which downloads no browser) opens a copy of the course, and the Run menu runs every cell. The
 page must show the plot as SVG and the digest the export cell wrote to manifest.json, with no
-error under any cell. A screenshot goes to $LINFA_TEST_OUTPUT/browser/ (default tests/output).
+error under any cell. A screenshot goes to $REPRONOTE_TEST_OUTPUT/browser/ (default tests/output).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from playwright.sync_api import Page, sync_playwright
 NOTEBOOK = "03-exporting.ipynb"
 KERNEL_DISPLAY_NAME = "Rust (linfa)"
 COURSE = Path(__file__).resolve().parent.parent / "notebooks"
-OUTPUT = Path(os.environ.get("LINFA_TEST_OUTPUT", Path(__file__).resolve().parent / "output")) / "browser"
+OUTPUT = Path(os.environ.get("REPRONOTE_TEST_OUTPUT", Path(__file__).resolve().parent / "output")) / "browser"
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox (CI runs as root), no GPU, and none of Chromium's own calls home: without the
@@ -94,7 +94,7 @@ def jupyter_lab(root: Path, state: Path) -> Iterator[Lab]:
         (state / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (state / "settings" / name).write_text(json.dumps(values))
     env = {
-        **os.environ,  # passes LINFA_KERNEL_CACHE through to the kernel
+        **os.environ,  # passes REPRONOTE_CACHE through to the kernel
         "JUPYTER_CONFIG_DIR": str(state / "config"),
         "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"),

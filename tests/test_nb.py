@@ -1,4 +1,4 @@
-"""`linfa-kernel nb run|check|fmt|lint|strip` on real notebook files, as a user runs them."""
+"""`repronote nb run|check|fmt|lint|strip` on real notebook files, as a user runs them."""
 
 from __future__ import annotations
 
@@ -258,4 +258,4 @@ def test_the_tools_work_when_a_cell_runs_them(tmp_path):
     ran = nb("run", str(source), "--output", str(tmp_path / "out.ipynb"))
     assert ran.returncode == 0, ran.stderr
     [(_, outputs)] = code_outputs(tmp_path / "out.ipynb")
-    assert result_text(outputs) == f'"1 {target} has outputs or execution counts; run `linfa-kernel nb strip {target}`"'
+    assert result_text(outputs) == f'"1 {target} has outputs or execution counts; run `repronote nb strip {target}`"'

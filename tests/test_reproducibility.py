@@ -109,7 +109,7 @@ def test_exports_carry_the_sessions_provenance(two_runs):
         manifest = json.loads((workdir / "artifacts" / name / "manifest.json").read_text())
         provenance = manifest["provenance"]
         assert provenance["seed"] == 42
-        assert provenance["kernel"]["name"] == "linfa-kernel"
+        assert provenance["kernel"]["name"] == "repronote"
         assert provenance["non_reproducible"] is False
         # The cells that ran up to and including the one that exported this model, in order.
         assert provenance["cells"] == executed[: len(provenance["cells"])]

@@ -328,7 +328,7 @@ def test_shutdown_ends_the_evaluation_process_and_cleans_up():
 
     km, kc = start_kernel()
     pid = km.provisioner.process.pid
-    fifos = glob.glob(os.path.join(tempfile.gettempdir(), f"linfa-kernel-{pid}-*.fifo"))
+    fifos = glob.glob(os.path.join(tempfile.gettempdir(), f"repronote-{pid}-*.fifo"))
     children = child_pids(pid)
     assert fifos and children
     kc.stop_channels()
@@ -366,13 +366,13 @@ def test_a_bad_cell_lto_setting_is_named_with_what_to_use():
 
     from conftest import KERNEL_NAME
 
-    env = dict(os.environ, LINFA_KERNEL_CELL_LTO="fat")
+    env = dict(os.environ, REPRONOTE_CELL_LTO="fat")
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, env=env, startup_timeout=60)
     try:
         failed = execute(kc, "1 + 1", timeout=120)
         assert failed.status == "error"
         message = failed.reply["content"]["evalue"] + "\n".join(failed.reply["content"]["traceback"])
-        assert "LINFA_KERNEL_CELL_LTO is `fat`" in message
+        assert "REPRONOTE_CELL_LTO is `fat`" in message
         assert "`off`" in message and "`thin`" in message
     finally:
         kc.stop_channels()

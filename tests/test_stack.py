@@ -126,8 +126,8 @@ def test_a_binding_only_a_later_cell_could_type_gets_a_note_with_the_annotation(
 
 
 def test_a_kernel_without_a_prebuilt_stack_builds_it_in_the_first_cell_and_publishes_it():
-    cache = tempfile.mkdtemp(prefix="linfa-kernel-cache-")
-    env = dict(os.environ, LINFA_KERNEL_CACHE=cache)
+    cache = tempfile.mkdtemp(prefix="repronote-cache-")
+    env = dict(os.environ, REPRONOTE_CACHE=cache)
     try:
         km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60, env=env)
         try:

@@ -5,11 +5,6 @@
 //! then is the folder renamed into place. A crash at any point leaves either
 //! no target folder or a complete one; a half-written temporary folder has no
 //! manifest and never verifies.
-//!
-//! Loading is verification first: every file is re-hashed (the model file
-//! from the very bytes that are then decoded, so it cannot change between
-//! check and use), the model type and crate version are checked, and only
-//! then is anything deserialized.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -21,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::build_info;
 use crate::card;
 use crate::encode;
-use crate::error::{ExportError, VerifyError};
+use crate::error::ExportError;
 use crate::hashing::{HASH_BUFFER_SIZE, sha256_hex};
 use crate::manifest::{
     FORMAT_VERSION, FileEntry, FileRole, MANIFEST_FILE, MODEL_CARD_FILE, MODEL_CBOR_FILE,
@@ -29,7 +24,6 @@ use crate::manifest::{
 };
 use crate::model::ExportableModel;
 use crate::params::{ExportParams, Timestamp, ValidExportParams};
-use crate::verify::{self, VerifyOptions};
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,13 +39,6 @@ impl ExportReport {
     pub fn digest(&self) -> &str {
         &self.manifest.artifact_sha256
     }
-}
-
-/// A model loaded from a verified artifact, with the manifest that describes it.
-#[derive(Debug, Clone)]
-pub struct Loaded<M> {
-    pub model: M,
-    pub manifest: Manifest,
 }
 
 /// Checks `params` and exports `model` to `dir`.
@@ -380,75 +367,6 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
         rem / 60 % 60,
         rem % 60
     )
-}
-
-/// Verifies the artifact at `dir` and loads the model it holds.
-///
-/// Refuses, naming the file and both digests, on any file that does not
-/// match the manifest, a manifest of another format version, a different
-/// model type, or a model written by an incompatible version of its crate.
-pub fn load<M: ExportableModel>(dir: impl AsRef<Path>) -> Result<Loaded<M>, VerifyError> {
-    load_with(dir, &VerifyOptions::default())
-}
-
-/// [`load`] with explicit limits.
-pub fn load_with<M: ExportableModel>(
-    dir: impl AsRef<Path>,
-    options: &VerifyOptions,
-) -> Result<Loaded<M>, VerifyError> {
-    let dir = dir.as_ref();
-    let (report, captured) = verify::verify_capturing(dir, options, true);
-    let mut problems = report.problems.into_iter();
-    if let Some(first) = problems.next() {
-        for other in problems {
-            tracing::warn!(dir = %dir.display(), "also: {other}");
-        }
-        return Err(first);
-    }
-    let manifest = report
-        .manifest
-        .expect("a report without problems holds its manifest");
-    let expected_type = ModelInfo {
-        model_type: M::MODEL_TYPE.to_owned(),
-        type_params: M::type_params().into_iter().map(str::to_owned).collect(),
-        crate_name: M::CRATE.to_owned(),
-        crate_version: String::new(),
-    };
-    if manifest.model.model_type != expected_type.model_type
-        || manifest.model.type_params != expected_type.type_params
-        || manifest.model.crate_name != expected_type.crate_name
-    {
-        return Err(VerifyError::ModelTypeMismatch {
-            file: MANIFEST_FILE.to_owned(),
-            expected: expected_type.full_type(),
-            found: manifest.model.full_type(),
-        });
-    }
-    let built = build_info::locked_version(M::CRATE).unwrap_or("unknown");
-    if !build_info::format_compatible(&manifest.model.crate_version, built) {
-        return Err(VerifyError::IncompatibleCrateVersion {
-            file: MANIFEST_FILE.to_owned(),
-            crate_name: M::CRATE.to_owned(),
-            artifact_version: manifest.model.crate_version.clone(),
-            built_version: built.to_owned(),
-        });
-    }
-    let Some((file, bytes)) = captured else {
-        return Err(VerifyError::NoModelFile {
-            file: MANIFEST_FILE.to_owned(),
-        });
-    };
-    let role = manifest.files.get(&file).map(|e| e.role);
-    let model = match role {
-        Some(FileRole::ModelCbor) => encode::decode_cbor::<M>(&bytes),
-        _ => encode::decode_json::<M>(&bytes),
-    }
-    .map_err(|reason| VerifyError::Decode {
-        file: file.clone(),
-        reason,
-    })?;
-    tracing::debug!(dir = %dir.display(), file = %file, "loaded {}", manifest.model.full_type());
-    Ok(Loaded { model, manifest })
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! of the artifact's hashed files, so it is rendered from every manifest field
 //! except the file table, the artifact digest and the export time. The
 //! toolchain stays in the manifest only, so the card's bytes do not change
-//! with a compiler update.
+//! with a compiler update. It ends with how to cite the model by its digest
+//! and how a reader checks that digest.
 
 use std::fmt::Write as _;
 
@@ -171,9 +172,30 @@ pub fn render(manifest: &Manifest) -> String {
     out.push_str(
         "Every file is listed with its size and sha256 in `manifest.json`. \
          Run `linfa-export verify <folder>` before use; loading with \
-         `linfa_export::load` re-checks everything and refuses a modified artifact.\n",
+         `linfa_export::load` re-checks everything and refuses a modified artifact.\n\n",
     );
+    citation(&mut out, &card.name);
     out
+}
+
+/// How to cite the model by its digest. The card is one of the files the digest covers, so
+/// it cannot hold the digest itself: it says where to read it and how to check it.
+fn citation(out: &mut String, name: &str) {
+    out.push_str("## Citing this model\n\n");
+    let _ = writeln!(
+        out,
+        "The model is identified by its artifact digest, `artifact_sha256` in `manifest.json` \
+         (also printed by `linfa-export verify <folder>`). Cite it with the digest, for example: \
+         {} (linfa-export artifact, sha256 `<artifact_sha256>`).\n",
+        one_line(name)
+    );
+    out.push_str(
+        "Whoever is given the digest can check that they hold exactly this model, and not one \
+         whose files were changed and re-hashed: `linfa-export verify <folder> --expect \
+         <artifact_sha256>`, or `linfa_export::load_trusted` with `Trust::digest`. If the \
+         author signed it (`model.sig`, OpenSSF model_signing format), `linfa-export verify \
+         <folder> --public-key <author's key>.pem` checks the signature too.\n",
+    );
 }
 
 fn risks(out: &mut String, risks: &Risks) {

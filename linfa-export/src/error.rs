@@ -38,7 +38,8 @@ pub enum ParamsError {
     #[error("the data fingerprint's {which} digest `{digest}` is not a sha256 digest")]
     BadDataDigest { which: &'static str, digest: String },
     #[error(
-        "the notebook session's provenance file {path} (named by LINFA_KERNEL_PROVENANCE_FILE) cannot be read: {reason}; restart the kernel, or unset the variable to export without the session's record"
+        "the notebook session's provenance file {path} (named by {env}) cannot be read: {reason}; restart the kernel, or unset the variable to export without the session's record",
+        env = crate::SESSION_PROVENANCE_ENV
     )]
     SessionProvenance {
         path: std::path::PathBuf,
@@ -179,6 +180,46 @@ pub enum VerifyError {
     NoModelFile { file: String },
     #[error("{file}: verified, but does not decode as the requested model: {reason}")]
     Decode { file: String, reason: String },
+    #[error(
+        "{file}: artifact sha256 is {actual}, but the pinned digest is {expected}; this is not the artifact that digest names (its files agree with each other, yet it was changed or replaced): do not use it"
+    )]
+    DigestNotPinned {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "{file}: missing, so the artifact is not signed, but a signature by key {key} is required; ask its author for the signed artifact (`linfa-export sign`)"
+    )]
+    Unsigned { file: String, key: String },
+    #[error("{file}: not a readable model signature: {reason}")]
+    SignatureUnreadable { file: String, reason: String },
+    #[error(
+        "{file}: signed by key {signer}, not by the required key {expected}; someone else signed this artifact"
+    )]
+    SignedByAnotherKey {
+        file: String,
+        signer: String,
+        expected: String,
+    },
+    #[error(
+        "{file}: the signature does not verify with key {key}: the signature or the statement it signs was altered, or another key made it"
+    )]
+    BadSignature { file: String, key: String },
+    #[error("{file}: the signed statement is not a model_signing file statement: {reason}")]
+    SignedStatementInvalid { file: String, reason: String },
+    #[error(
+        "{file}: changed after signing: the signature says sha256 {signed}, the file hashes to {actual}"
+    )]
+    ChangedAfterSigning {
+        file: String,
+        signed: String,
+        actual: String,
+    },
+    #[error("{file}: not covered by the signature; it was added or renamed after signing")]
+    NotSigned { file: String },
+    #[error("{file}: signed, but no longer in the artifact; it was removed after signing")]
+    SignedFileMissing { file: String },
 }
 
 impl VerifyError {
@@ -203,7 +244,67 @@ impl VerifyError {
             | Self::ModelTypeMismatch { file, .. }
             | Self::IncompatibleCrateVersion { file, .. }
             | Self::NoModelFile { file }
-            | Self::Decode { file, .. } => file.clone(),
+            | Self::Decode { file, .. }
+            | Self::DigestNotPinned { file, .. }
+            | Self::Unsigned { file, .. }
+            | Self::SignatureUnreadable { file, .. }
+            | Self::SignedByAnotherKey { file, .. }
+            | Self::BadSignature { file, .. }
+            | Self::SignedStatementInvalid { file, .. }
+            | Self::ChangedAfterSigning { file, .. }
+            | Self::NotSigned { file }
+            | Self::SignedFileMissing { file } => file.clone(),
         }
     }
+}
+
+/// A pinned digest or a key given by the caller that cannot be used; nothing was checked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    #[error(
+        "`{given}` is not an artifact digest: give the 64 hex characters of `artifact_sha256` (from manifest.json, the model card's citation or `linfa-export verify`)"
+    )]
+    BadDigest { given: String },
+    #[error("{path}: cannot read the key: {source}")]
+    KeyRead {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{what}: not a usable {kind}: {reason}")]
+    KeyInvalid {
+        what: String,
+        kind: &'static str,
+        reason: String,
+    },
+    #[error(
+        "{what}: {algorithm} cannot be used; model signatures use ECDSA keys on P-256 or P-384 (make one with `linfa-export keygen`)"
+    )]
+    UnsupportedKey { what: String, algorithm: String },
+    #[error("{path} already exists: choose another name; a key is never overwritten")]
+    KeyExists { path: PathBuf },
+    #[error("could not write {path}: {source}")]
+    KeyWrite {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Signing an artifact failed; any earlier `model.sig` is unchanged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    #[error(
+        "{dir} does not verify ({problems}); refusing to sign it: a signature would vouch for files that are not what their manifest says"
+    )]
+    Unverified { dir: PathBuf, problems: String },
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
 }

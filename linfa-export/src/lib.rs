@@ -58,7 +58,42 @@
 //! manifest, an unknown format version; [`load`] also refuses another model
 //! type or a model written by an incompatible version of its crate.
 //!
-//! Inside a linfa-kernel notebook session, exports also record the session's
+//! # Trust beyond consistency
+//!
+//! A manifest proves that the files agree with each other, not that they are
+//! the ones their author published: whoever changes a model can re-hash the
+//! files and re-seal the manifest. [`verify_trusted`] and [`load_trusted`] take a
+//! [`Trust`] policy that also requires a pinned artifact digest (the one a
+//! paper cites, [`Trust::digest`]), a signature by a known key
+//! ([`Trust::key`]), or both. [`sign`] writes `model.sig`, a signature in the
+//! format of OpenSSF model_signing 1.1.1 (`model_signing verify key` accepts
+//! it, and signatures made by `model_signing sign key` verify here).
+//!
+//! ```
+//! # use linfa::prelude::*;
+//! # use linfa_trees::DecisionTree;
+//! use linfa_export::{Curve, ExportParams, PrivateKey, Trust, load_trusted, sign, verify_trusted};
+//! # let data = linfa::Dataset::new(
+//! #     ndarray::array![[1.0, 2.0], [1.5, 1.8], [5.0, 8.0], [6.0, 9.0]],
+//! #     ndarray::array![0usize, 0, 1, 1],
+//! # );
+//! # let tree = DecisionTree::params().fit(&data).unwrap();
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let target = dir.path().join("tree");
+//! let report = ExportParams::new("toy tree").check().unwrap().export(&tree, &target).unwrap();
+//! let key = PrivateKey::generate(Curve::P256);
+//! sign(&target, &key).unwrap();
+//!
+//! let trust = Trust::key(key.public_key()).and_digest(report.digest()).unwrap();
+//! let verified = verify_trusted(&target, &trust).unwrap();
+//! assert_eq!(verified.assurance.signer, Some(key.public_key().fingerprint()));
+//! let loaded = load_trusted::<DecisionTree<f64, usize>>(&target, &trust).unwrap();
+//! # let _ = loaded;
+//! let stranger = Trust::key(PrivateKey::generate(Curve::P256).public_key());
+//! assert!(verify_trusted(&target, &stranger).is_err());
+//! ```
+//!
+//! Inside a repronote notebook session, exports also record the session's
 //! provenance (seed, executed cells, kernel) without being asked
 //! ([`SESSION_PROVENANCE_ENV`]). [`relaunch`] turns a verified artifact into
 //! a repository that relaunches the environment that made it (Binder badge,
@@ -66,34 +101,41 @@
 
 mod artifact;
 mod build_info;
+mod bundle;
 mod card;
 mod diff;
 mod encode;
 mod error;
 mod fingerprint;
+mod folder;
 mod hashing;
+mod keys;
+mod load;
 mod manifest;
 mod model;
 mod params;
 mod relaunch;
 mod session;
+mod signature;
+mod statement;
+mod trust;
 mod verify;
 
-pub use artifact::{
-    ExportReport, Loaded, Prepared, PreparedFile, export, load, load_with, prepare,
-};
+pub use artifact::{ExportReport, Prepared, PreparedFile, export, prepare};
 pub use build_info::{
     LINFA_EXPORT_VERSION, RUSTC_VERSION, TARGET, format_compatible, locked_crates, locked_version,
 };
 pub use card::render as render_card;
 pub use diff::{Difference, diff};
-pub use error::{ExportError, ParamsError, VerifyError};
+pub use error::{ExportError, ParamsError, SignError, TrustError, VerifyError};
 pub use fingerprint::{ArrayFingerprint, CanonicalElement, DataFingerprint};
 pub use hashing::{HASH_BUFFER_SIZE, is_sha256_hex, sha256_hex};
+pub use keys::{Curve, PrivateKey, PublicKey};
+pub use load::{Loaded, load, load_trusted, load_with};
 pub use manifest::{
     CardFields, FORMAT_VERSION, FileEntry, FileRole, KernelInfo, MANIFEST_FILE, MODEL_CARD_FILE,
-    MODEL_CBOR_FILE, MODEL_JSON_FILE, Manifest, ModelInfo, Provenance, Risks, Toolchain,
-    check_relative_path,
+    MODEL_CBOR_FILE, MODEL_JSON_FILE, Manifest, ModelInfo, Provenance, Risks, SIGNATURE_FILE,
+    Toolchain, check_relative_path,
 };
 pub use model::{ExportableModel, TypeTag};
 pub use params::{ExportParams, Timestamp, ValidExportParams};
@@ -102,4 +144,7 @@ pub use relaunch::{
     RelaunchReport, relaunch, rust_type, rustc_version,
 };
 pub use session::{SESSION_PROVENANCE_ENV, session_provenance};
-pub use verify::{VerifyOptions, VerifyReport, verify, verify_with};
+pub use signature::{SignatureInfo, Signed, read_signature, sign};
+pub use statement::SignedFile;
+pub use trust::{Assurance, Refused, Trust, Verified};
+pub use verify::{VerifyOptions, VerifyReport, verify, verify_trusted, verify_with};

@@ -26,6 +26,9 @@ pub const MODEL_JSON_FILE: &str = "model.json";
 pub const MODEL_CBOR_FILE: &str = "model.cbor";
 /// Hugging Face style model card.
 pub const MODEL_CARD_FILE: &str = "MODEL_CARD.md";
+/// The signature `linfa-export sign` (or `model_signing sign key`) writes: the one file of an
+/// artifact folder that the manifest does not list, since it covers the manifest.
+pub const SIGNATURE_FILE: &str = "model.sig";
 
 /// Names an attachment may not take.
 pub const RESERVED_FILES: &[&str] = &[
@@ -33,6 +36,7 @@ pub const RESERVED_FILES: &[&str] = &[
     MODEL_JSON_FILE,
     MODEL_CBOR_FILE,
     MODEL_CARD_FILE,
+    SIGNATURE_FILE,
 ];
 
 /// Everything recorded about one exported model.
@@ -134,47 +138,9 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// How the model came to be, as far as the session knows.
-///
-/// The notebook kernel fills this in; every field is optional so partial
-/// knowledge fits without a format change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Provenance {
-    /// Seed of the generator used for training.
-    pub seed: Option<u64>,
-    /// SHA-256 of the source of every executed cell, in execution order.
-    pub cells: Vec<String>,
-    /// Set when the session did something that cannot be replayed.
-    pub non_reproducible: bool,
-    /// Why, when `non_reproducible` is set.
-    pub non_reproducible_reason: Option<String>,
-    /// The kernel that ran the session.
-    pub kernel: Option<KernelInfo>,
-}
-
-impl Provenance {
-    /// Appends the SHA-256 of an executed cell's source, in execution order.
-    pub fn record_cell(&mut self, source: &str) {
-        self.cells.push(sha256_hex(source.as_bytes()));
-    }
-
-    /// Marks the session as not reproducible, keeping the first reason given.
-    pub fn mark_non_reproducible(&mut self, reason: impl Into<String>) {
-        if !self.non_reproducible {
-            self.non_reproducible = true;
-            self.non_reproducible_reason = Some(reason.into());
-        }
-    }
-}
-
-/// Name and version of a notebook kernel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KernelInfo {
-    pub name: String,
-    pub version: String,
-}
+/// How the model came to be (seed, executed cells, kernel): the notebook session's record,
+/// the same struct the kernel writes (`repronote-prelude`), so the two cannot drift.
+pub use repronote_prelude::provenance::{KernelInfo, Provenance};
 
 /// The toolchain that built the exporter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

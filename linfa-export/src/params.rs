@@ -282,13 +282,10 @@ impl ParamGuard for ExportParams {
         Ok(p)
     }
 
-    /// Validates the options; inside a linfa-kernel session the session's provenance is
+    /// Validates the options; inside a repronote session the session's provenance is
     /// added first (see [`SESSION_PROVENANCE_ENV`](crate::SESSION_PROVENANCE_ENV)).
-    fn check(mut self) -> Result<ValidExportParams, ParamsError> {
-        self.0.provenance =
-            session::merge(self.0.provenance.take(), session::session_provenance()?);
-        self.check_ref()?;
-        Ok(self.0)
+    fn check(self) -> Result<ValidExportParams, ParamsError> {
+        self.check_in_session(session::session_provenance()?)
     }
 }
 
@@ -296,6 +293,18 @@ impl ExportParams {
     /// Validates the options (same as [`ParamGuard::check`], without the import).
     pub fn check(self) -> Result<ValidExportParams, ParamsError> {
         ParamGuard::check(self)
+    }
+
+    /// Validates the options with `session` as the notebook session's provenance: what
+    /// [`check`](Self::check) reads from the environment, passed in instead, so this reads
+    /// neither the environment nor a file.
+    pub fn check_in_session(
+        mut self,
+        session: Option<Provenance>,
+    ) -> Result<ValidExportParams, ParamsError> {
+        self.0.provenance = session::merge(self.0.provenance.take(), session);
+        self.check_ref()?;
+        Ok(self.0)
     }
 }
 

@@ -1,7 +1,8 @@
 //! From an exported model to a repository that relaunches the environment that made it.
 //!
 //! [`relaunch`] verifies the artifact, then writes a folder ready to push: the artifact under
-//! `model/`, a notebook that verifies, loads and uses it, a `binder/` folder pinned to the
+//! `model/` (with its signature, if it has one), a notebook that verifies it against the
+//! artifact digest it was made for, loads and uses it, a `binder/` folder pinned to the
 //! compiler the manifest records (the kernel it installs pins the crate versions with its lock,
 //! and the notebook compares them with the manifest's), and a README with the launch badges and
 //! the model card. Whoever receives a model can open the environment it came from with one click.
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::manifest::{MANIFEST_FILE, MODEL_CARD_FILE, Manifest, ModelInfo};
+use crate::manifest::{MANIFEST_FILE, MODEL_CARD_FILE, Manifest, ModelInfo, SIGNATURE_FILE};
 use crate::verify::verify;
 
 /// Python and JupyterLab of the generated environment: those of this project's `binder/`.
@@ -65,13 +66,15 @@ pub fn relaunch(
     target: &Path,
     options: &RelaunchOptions,
 ) -> Result<RelaunchReport, RelaunchError> {
-    let report = verify(artifact);
-    let Some(manifest) = report.manifest.clone().filter(|_| report.is_ok()) else {
-        let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
-        return Err(RelaunchError::Unverified {
-            dir: artifact.to_owned(),
-            problems: problems.join("; "),
-        });
+    let manifest = match verify(artifact).into_result() {
+        Ok(verified) => verified.manifest,
+        Err(refused) => {
+            let problems: Vec<String> = refused.problems.iter().map(ToString::to_string).collect();
+            return Err(RelaunchError::Unverified {
+                dir: artifact.to_owned(),
+                problems: problems.join("; "),
+            });
+        }
     };
     if !valid_github(&options.github) {
         return Err(RelaunchError::BadGithub(options.github.clone()));
@@ -95,6 +98,10 @@ pub fn relaunch(
     };
     let mut names: Vec<&str> = manifest.files.keys().map(String::as_str).collect();
     names.push(MANIFEST_FILE);
+    // The signature travels with the model, so the repository's model stays checkable by key.
+    if std::fs::symlink_metadata(artifact.join(SIGNATURE_FILE)).is_ok_and(|m| m.is_file()) {
+        names.push(SIGNATURE_FILE);
+    }
     for name in names {
         let from = artifact.join(name);
         let bytes = std::fs::read(&from).map_err(io("read", &from))?;
@@ -215,8 +222,8 @@ fn post_build(kernel_version: Option<&str>) -> String {
          set -euo pipefail\n\
          scope=\"${{1:---sys-prefix}}\"\n\
          prefix=\"${{CONDA_PREFIX:-${{NB_PYTHON_PREFIX:-$(python3 -c 'import sys; print(sys.prefix)')}}}}\"\n\
-         cargo install --locked --root \"$prefix\" {source} linfa-kernel\n\
-         CONDA_PREFIX=\"$prefix\" \"$prefix/bin/linfa-kernel\" install \"$scope\"\n\
+         cargo install --locked --root \"$prefix\" {source} repronote\n\
+         CONDA_PREFIX=\"$prefix\" \"$prefix/bin/repronote\" install \"$scope\"\n\
          rm -rf \"${{CARGO_HOME:-$HOME/.cargo}}/registry/cache\" \"${{CARGO_HOME:-$HOME/.cargo}}/git/db\"\n"
     )
 }
@@ -238,7 +245,8 @@ fn notebook(manifest: &Manifest) -> Value {
             "about",
             &format!(
                 "# {}\n\nThis repository relaunches the environment that exported the model in \
-                 `model/`. The cells below verify every file against the manifest, load the model \
+                 `model/`. The cells below verify every file against the manifest and the \
+                 artifact digest it was published with, load the model \
                  (`{model_type}`), compare the crate versions it was built with to this session's, \
                  and use it.",
                 manifest.card.name
@@ -246,15 +254,21 @@ fn notebook(manifest: &Manifest) -> Value {
         ),
         code_cell(
             "verify",
-            "let report = linfa_export::verify(\"model\");\n\
-             assert!(report.is_ok(), \"the model does not verify: {:?}\", report.problems);\n\
-             println!(\"verified {} files; artifact sha256 {}\", report.files_hashed,\n    \
-             report.manifest.as_ref().unwrap().artifact_sha256);",
+            &format!(
+                "// The digest of the model this repository was made for: a fork that swaps the\n\
+                 // files (and re-seals the manifest) is refused here.\n\
+                 let trust = linfa_export::Trust::digest(\"{}\").unwrap();\n\
+                 let verified = linfa_export::verify_trusted(\"model\", &trust)\n    \
+                 .unwrap_or_else(|refused| panic!(\"{{refused}}\"));\n\
+                 println!(\"verified {{}} files; artifact sha256 {{}}\", verified.files_hashed,\n    \
+                 verified.digest());",
+                manifest.artifact_sha256
+            ),
         ),
         code_cell(
             "load",
             &format!(
-                "let loaded = linfa_export::load::<{model_type}>(\"model\").unwrap();\n\
+                "let loaded = linfa_export::load_trusted::<{model_type}>(\"model\", &trust).unwrap();\n\
                  let model = loaded.model;\n\
                  let manifest = loaded.manifest;\n\
                  println!(\"{{}} trained with seed {{:?}}\", manifest.model.full_type(),\n    \

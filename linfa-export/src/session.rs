@@ -1,6 +1,6 @@
 //! The provenance a notebook session hands to every export made in it.
 //!
-//! linfa-kernel knows what the user should not have to type: the session's seed, the digest of
+//! repronote knows what the user should not have to type: the session's seed, the digest of
 //! every cell it ran, whether entropy was allowed, and which kernel ran them. Before each cell
 //! it writes that record as JSON (the [`Provenance`] fields) to a file and names the file in
 //! [`SESSION_PROVENANCE_ENV`]. [`ExportParams::check`](crate::ExportParams::check) reads it, so
@@ -17,7 +17,7 @@ use crate::error::ParamsError;
 use crate::manifest::Provenance;
 
 /// Names the file holding the running session's provenance.
-pub const SESSION_PROVENANCE_ENV: &str = "LINFA_KERNEL_PROVENANCE_FILE";
+pub use repronote_prelude::contract::PROVENANCE_FILE_ENV as SESSION_PROVENANCE_ENV;
 
 /// The running session's provenance, or `None` outside a kernel session.
 pub fn session_provenance() -> Result<Option<Provenance>, ParamsError> {
@@ -73,7 +73,7 @@ mod tests {
             non_reproducible: false,
             non_reproducible_reason: None,
             kernel: Some(KernelInfo {
-                name: "linfa-kernel".to_owned(),
+                name: "repronote".to_owned(),
                 version: "0.1.0".to_owned(),
             }),
         }

@@ -7,17 +7,25 @@
 //! files that pass all of that are opened and hashed, with `O_NOFOLLOW` and a
 //! bounded read, in parallel across cores. All problems are collected so a
 //! person sees the whole damage at once, not one error per run.
+//!
+//! Consistency is all the manifest can prove. What the caller's [`Trust`] policy asks for
+//! beyond it (a pinned artifact digest, a signature by a required key) is checked in the
+//! same pass, against the digests of the very bytes just hashed, and its failures are
+//! problems like any other.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::VerifyError;
-use crate::hashing::{StreamDigest, hash_reader, parallel_with_buffer, sha256_hex};
-use crate::manifest::{FileRole, MANIFEST_FILE, Manifest, check_digest_field, check_relative_path};
+use crate::folder::{self, Found, Job};
+use crate::hashing::{parallel_with_buffer, sha256_hex};
+use crate::manifest::{
+    FileRole, MANIFEST_FILE, Manifest, SIGNATURE_FILE, check_digest_field, check_relative_path,
+};
+use crate::signature;
+use crate::trust::{Assurance, Refused, Trust, Verified};
 
-/// Limits applied before anything is read.
+/// Limits applied before anything is read, and what must hold beyond consistency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
     /// Largest size a manifest may declare for one file (default 64 GiB).
@@ -26,6 +34,24 @@ pub struct VerifyOptions {
     pub max_manifest_size: u64,
     /// Largest model file loaded into memory by `load` (default 4 GiB).
     pub max_model_size: u64,
+    /// A pinned digest or a required signer (default: consistency only).
+    pub trust: Trust,
+}
+
+impl VerifyOptions {
+    /// Default limits with `trust` as the policy.
+    pub fn trusting(trust: Trust) -> Self {
+        Self {
+            trust,
+            ..Self::default()
+        }
+    }
+
+    /// The largest signature file read: twice the manifest's limit (a signature lists every
+    /// file with its digest, base64-encoded).
+    pub(crate) fn max_signature_size(&self) -> u64 {
+        self.max_manifest_size.saturating_mul(2)
+    }
 }
 
 impl Default for VerifyOptions {
@@ -34,6 +60,7 @@ impl Default for VerifyOptions {
             max_file_size: 64 << 30,
             max_manifest_size: 16 << 20,
             max_model_size: 4 << 30,
+            trust: Trust::default(),
         }
     }
 }
@@ -51,12 +78,32 @@ pub struct VerifyReport {
     pub files_hashed: usize,
     /// Bytes hashed.
     pub bytes_hashed: u64,
+    /// Which of the trust policy's requirements held (meaningful when [`is_ok`](Self::is_ok)).
+    pub assurance: Assurance,
 }
 
 impl VerifyReport {
-    /// True when the manifest is valid and every file matches it.
+    /// True when the manifest is valid, every file matches it, and the trust policy holds.
     pub fn is_ok(&self) -> bool {
         self.manifest.is_some() && self.problems.is_empty()
+    }
+
+    /// The verified artifact, or everything that is wrong with it.
+    pub fn into_result(self) -> Result<Verified, Refused> {
+        match self.manifest {
+            Some(manifest) if self.problems.is_empty() => Ok(Verified {
+                dir: self.dir,
+                manifest,
+                files_hashed: self.files_hashed,
+                bytes_hashed: self.bytes_hashed,
+                assurance: self.assurance,
+            }),
+            manifest => Err(Refused {
+                dir: self.dir,
+                manifest: manifest.map(Box::new),
+                problems: self.problems,
+            }),
+        }
     }
 }
 
@@ -65,24 +112,24 @@ pub fn verify(dir: impl AsRef<Path>) -> VerifyReport {
     verify_with(dir, &VerifyOptions::default())
 }
 
-/// Verifies the artifact at `dir`.
+/// Verifies the artifact at `dir` with `options` (limits and trust policy).
 pub fn verify_with(dir: impl AsRef<Path>, options: &VerifyOptions) -> VerifyReport {
     verify_capturing(dir.as_ref(), options, false).0
 }
 
-/// What is on disk at one relative path, found without following links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Found {
-    File(u64),
-    Symlink,
-    Other,
-}
-
-struct Job {
-    path: String,
-    size: u64,
-    expected: String,
-    capture: bool,
+/// Verifies the artifact at `dir` under `trust`, with default limits.
+///
+/// ```no_run
+/// use linfa_export::{Trust, verify_trusted};
+/// let pinned = Trust::digest("6c5bd3fe0d2fc6e2e5c5b9c4a1f3e3b4d0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5")?;
+/// match verify_trusted("models/iris", &pinned) {
+///     Ok(verified) => println!("{}: {}", verified.digest(), verified.assurance),
+///     Err(refused) => eprintln!("{refused}"),
+/// }
+/// # Ok::<(), linfa_export::TrustError>(())
+/// ```
+pub fn verify_trusted(dir: impl AsRef<Path>, trust: &Trust) -> Result<Verified, Refused> {
+    verify_with(dir, &VerifyOptions::trusting(trust.clone())).into_result()
 }
 
 /// Verifies `dir`; when `capture_model` is set, the model file that `load`
@@ -99,8 +146,9 @@ pub(crate) fn verify_capturing(
         problems: Vec::new(),
         files_hashed: 0,
         bytes_hashed: 0,
+        assurance: Assurance::default(),
     };
-    let manifest = match read_manifest(dir, options) {
+    let manifest = match folder::read_manifest(dir, options) {
         Ok(m) => m,
         Err(e) => {
             report.problems.push(e);
@@ -109,7 +157,7 @@ pub(crate) fn verify_capturing(
     };
 
     let mut found = BTreeMap::new();
-    if let Err(source) = walk(dir, "", &mut found) {
+    if let Err(source) = folder::walk(dir, "", &mut found) {
         report.problems.push(VerifyError::Io {
             file: ".".to_owned(),
             source,
@@ -136,10 +184,10 @@ pub(crate) fn verify_capturing(
             });
             continue;
         }
-        if path == MANIFEST_FILE {
+        if path == MANIFEST_FILE || path == SIGNATURE_FILE {
             problems.push(VerifyError::UnsafePath {
                 file: path.clone(),
-                reason: "lists the manifest itself".to_owned(),
+                reason: format!("lists `{path}`, which the manifest cannot cover"),
             });
             continue;
         }
@@ -199,7 +247,9 @@ pub(crate) fn verify_capturing(
         });
     }
     for (path, what) in &found {
-        if manifest.files.contains_key(path) {
+        // The signature covers the manifest, so it is the one file the manifest cannot list.
+        if manifest.files.contains_key(path) || (path == SIGNATURE_FILE && *what != Found::Symlink)
+        {
             continue;
         }
         problems.push(match what {
@@ -210,8 +260,18 @@ pub(crate) fn verify_capturing(
 
     // Largest first, so a big file starts at once instead of last.
     jobs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-    let results = parallel_with_buffer(&jobs, |job, buf| hash_job(dir, job, buf));
+    let results = parallel_with_buffer(&jobs, |job, buf| folder::hash_job(dir, job, buf));
     let mut captured = None;
+    // What each file of the artifact hashes to now, for the signature check.
+    let mut actual: BTreeMap<String, Option<String>> = manifest
+        .files
+        .keys()
+        .map(|path| (path.clone(), None))
+        .collect();
+    actual.insert(
+        MANIFEST_FILE.to_owned(),
+        Some(sha256_hex(manifest.to_pretty_json().as_bytes())),
+    );
     for (job, result) in jobs.iter().zip(results) {
         match result {
             Err(source) => problems.push(VerifyError::Io {
@@ -221,6 +281,9 @@ pub(crate) fn verify_capturing(
             Ok((digest, bytes)) => {
                 report.files_hashed += 1;
                 report.bytes_hashed += digest.len;
+                if digest.len == job.size {
+                    actual.insert(job.path.clone(), Some(digest.sha256.clone()));
+                }
                 if digest.len != job.size {
                     problems.push(VerifyError::SizeMismatch {
                         file: job.path.clone(),
@@ -239,6 +302,7 @@ pub(crate) fn verify_capturing(
             }
         }
     }
+    report.assurance = check_trust(dir, &manifest, &actual, options, problems);
     problems.sort_by_key(VerifyError::file);
     tracing::debug!(
         dir = %dir.display(),
@@ -251,127 +315,39 @@ pub(crate) fn verify_capturing(
     (report, captured)
 }
 
-fn hash_job(dir: &Path, job: &Job, buf: &mut [u8]) -> io::Result<(StreamDigest, Option<Vec<u8>>)> {
-    let file = open_no_follow(&dir.join(&job.path))?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    // Never read more than one byte past the declared size.
-    let mut limited = file.take(job.size.saturating_add(1));
-    if job.capture {
-        let mut bytes = Vec::with_capacity(usize::try_from(job.size).unwrap_or(0));
-        limited.read_to_end(&mut bytes)?;
-        let digest = StreamDigest {
-            sha256: sha256_hex(&bytes),
-            len: bytes.len() as u64,
-        };
-        Ok((digest, Some(bytes)))
-    } else {
-        Ok((hash_reader(limited, buf, job.size)?, None))
-    }
-}
-
-#[cfg(unix)]
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    if fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Err(io::Error::other("is a symbolic link"));
-    }
-    OpenOptions::new().read(true).open(path)
-}
-
-fn read_manifest(dir: &Path, options: &VerifyOptions) -> Result<Manifest, VerifyError> {
-    let file = MANIFEST_FILE.to_owned();
-    match fs::symlink_metadata(dir) {
-        Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => {}
-        Ok(_) => {
-            return Err(VerifyError::ManifestMissing {
-                dir: dir.to_path_buf(),
-            });
-        }
-        Err(source) => {
-            return Err(VerifyError::Io {
-                file: dir.display().to_string(),
-                source,
-            });
-        }
-    }
-    let path = dir.join(MANIFEST_FILE);
-    let meta = match fs::symlink_metadata(&path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(VerifyError::ManifestMissing {
-                dir: dir.to_path_buf(),
-            });
-        }
-        Err(source) => return Err(VerifyError::Io { file, source }),
-    };
-    if meta.file_type().is_symlink() {
-        return Err(VerifyError::Symlink { file });
-    }
-    if !meta.is_file() {
-        return Err(VerifyError::NotAFile { file });
-    }
-    if meta.len() > options.max_manifest_size {
-        return Err(VerifyError::ManifestTooLarge {
-            file,
-            size: meta.len(),
-            limit: options.max_manifest_size,
-        });
-    }
-    let mut bytes = Vec::new();
-    open_no_follow(&path)
-        .and_then(|f| {
-            f.take(options.max_manifest_size + 1)
-                .read_to_end(&mut bytes)
-        })
-        .map_err(|source| VerifyError::Io {
-            file: file.clone(),
-            source,
-        })?;
-    if bytes.len() as u64 > options.max_manifest_size {
-        return Err(VerifyError::ManifestTooLarge {
-            file,
-            size: bytes.len() as u64,
-            limit: options.max_manifest_size,
-        });
-    }
-    Manifest::parse(&bytes)
-}
-
-/// Lists everything under `dir` without following symlinks, keyed by
-/// `/`-joined relative path; folders are descended into, not listed.
-fn walk(dir: &Path, prefix: &str, found: &mut BTreeMap<String, Found>) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name
+/// Checks what `options.trust` asks beyond consistency; failures go into `problems`.
+fn check_trust(
+    dir: &Path,
+    manifest: &Manifest,
+    actual: &BTreeMap<String, Option<String>>,
+    options: &VerifyOptions,
+    problems: &mut Vec<VerifyError>,
+) -> Assurance {
+    let mut assurance = Assurance::default();
+    if let Some(expected) = options.trust.expected_digest() {
+        if manifest.artifact_sha256 == expected {
+            assurance.pinned = true;
         } else {
-            format!("{prefix}/{name}")
-        };
-        if rel == MANIFEST_FILE {
-            continue;
-        }
-        let kind = entry.file_type()?;
-        if kind.is_symlink() {
-            found.insert(rel, Found::Symlink);
-        } else if kind.is_dir() {
-            walk(&entry.path(), &rel, found)?;
-        } else if kind.is_file() {
-            found.insert(rel, Found::File(entry.metadata()?.len()));
-        } else {
-            found.insert(rel, Found::Other);
+            problems.push(VerifyError::DigestNotPinned {
+                file: MANIFEST_FILE.to_owned(),
+                expected: expected.to_owned(),
+                actual: manifest.artifact_sha256.clone(),
+            });
         }
     }
-    Ok(())
+    if let Some(key) = options.trust.required_key() {
+        let checked = match folder::read_signature_file(dir, options.max_signature_size()) {
+            Ok(Some(bytes)) => signature::check(&bytes, key, actual),
+            Ok(None) => Err(vec![VerifyError::Unsigned {
+                file: SIGNATURE_FILE.to_owned(),
+                key: key.fingerprint(),
+            }]),
+            Err(e) => Err(vec![e]),
+        };
+        match checked {
+            Ok(signer) => assurance.signer = Some(signer),
+            Err(found) => problems.extend(found),
+        }
+    }
+    assurance
 }

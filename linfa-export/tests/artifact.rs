@@ -33,8 +33,8 @@ const EXPECTED_MANIFEST: &str = r#"{
   "files": {
     "MODEL_CARD.md": {
       "role": "model_card",
-      "size": 1424,
-      "sha256": "c7e6dd8644dc250e6c1834cf435fb354235146ebbbc04ddf483614ccece224ea"
+      "size": 2082,
+      "sha256": "b0eff99aec979785683099fe108d24394470bba196b0033a363c94b45fa93b2f"
     },
     "model.cbor": {
       "role": "model_cbor",
@@ -157,6 +157,9 @@ fn manifest_of_a_fixed_model_is_exactly_as_expected() {
         "**Environment limits**: Only valid for inputs near the four training rows.",
         "| r2 | 0.75 |",
         "- Seed: 7",
+        "## Citing this model",
+        "tiny linear (linfa-export artifact, sha256 `<artifact_sha256>`)",
+        "`linfa-export verify <folder> --expect <artifact_sha256>`",
     ] {
         assert!(card.contains(needle), "card lacks {needle:?}:\n{card}");
     }

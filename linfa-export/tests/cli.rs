@@ -44,6 +44,8 @@ fn verify_ok() {
     assert!(text.starts_with("OK "), "{text}");
     assert!(text.contains(report.digest()), "{text}");
     assert!(text.contains("3 files"), "{text}");
+    let trust = text.lines().nth(1).unwrap_or_default();
+    assert!(trust.starts_with("trust: consistency only"), "{text}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! An export inside a notebook session carries the session's provenance, read from the file
-//! the kernel names in `LINFA_KERNEL_PROVENANCE_FILE`; a broken file is a clear error.
+//! the kernel names in `REPRONOTE_PROVENANCE_FILE`; a broken file is a clear error.
 //!
 //! The variable is process-wide, so each case runs this test binary again as a child with the
 //! variable set, where the `#[ignore]`d `in_a_session` test does the export.
@@ -16,7 +16,7 @@ const SESSION: &str = r#"{
   "cells": ["0000000000000000000000000000000000000000000000000000000000000001"],
   "non_reproducible": true,
   "non_reproducible_reason": "entropy was allowed with `:allow_entropy`",
-  "kernel": {"name": "linfa-kernel", "version": "0.1.0"}
+  "kernel": {"name": "repronote", "version": "0.1.0"}
 }"#;
 
 /// What the child checks, and where it exports.
@@ -63,10 +63,7 @@ fn in_a_session() {
         assert!(matches!(error, ParamsError::SessionProvenance { .. }));
         let message = error.to_string();
         assert!(message.contains("provenance.json"), "{message}");
-        assert!(
-            message.contains("LINFA_KERNEL_PROVENANCE_FILE"),
-            "{message}"
-        );
+        assert!(message.contains("REPRONOTE_PROVENANCE_FILE"), "{message}");
         return;
     }
     let report = checked.unwrap().export(&tiny_model(), &target).unwrap();
@@ -74,7 +71,7 @@ fn in_a_session() {
     assert_eq!(provenance.seed, Some(42));
     assert_eq!(provenance.cells.len(), 1);
     assert!(provenance.non_reproducible);
-    assert_eq!(provenance.kernel.unwrap().name, "linfa-kernel");
+    assert_eq!(provenance.kernel.unwrap().name, "repronote");
     let card =
         std::fs::read_to_string(std::path::Path::new(&target).join("MODEL_CARD.md")).unwrap();
     assert!(card.contains("Not reproducible"), "{card}");

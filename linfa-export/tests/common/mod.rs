@@ -95,3 +95,37 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The re-hashed forgery of issue 17, done the way an attacker does it in twenty lines,
+/// without the library's sealing: rewrite `model.json` with `edit`, raise every metric to
+/// 0.99, delete `model.cbor` from the folder and the manifest, recompute each listed file's
+/// sha256 and size, then `artifact_sha256` (sha256 of the compact, key-sorted manifest
+/// without `artifact_sha256` and `exported_at`), and write the manifest back in its layout.
+pub fn forge(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    use sha2::{Digest, Sha256};
+    let sha256 = |bytes: &[u8]| hex::encode(Sha256::digest(bytes));
+    let mut model: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("model.json")).unwrap()).unwrap();
+    edit(&mut model);
+    let mut text = serde_json::to_string(&model).unwrap();
+    text.push('\n');
+    fs::write(dir.join("model.json"), text).unwrap();
+    let _ = fs::remove_file(dir.join("model.cbor"));
+
+    let mut manifest: Manifest =
+        serde_json::from_slice(&fs::read(manifest_path(dir)).unwrap()).unwrap();
+    for value in manifest.metrics.values_mut() {
+        *value = 0.99;
+    }
+    manifest.files.remove("model.cbor");
+    for (name, entry) in manifest.files.iter_mut() {
+        let bytes = fs::read(dir.join(name)).unwrap();
+        entry.sha256 = sha256(&bytes);
+        entry.size = bytes.len() as u64;
+    }
+    let mut core = serde_json::to_value(&manifest).unwrap();
+    core.as_object_mut().unwrap().remove("artifact_sha256");
+    core.as_object_mut().unwrap().remove("exported_at");
+    manifest.artifact_sha256 = sha256(&serde_json::to_vec(&core).unwrap());
+    fs::write(manifest_path(dir), manifest.to_pretty_json()).unwrap();
+}

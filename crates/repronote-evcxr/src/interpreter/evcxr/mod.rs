@@ -1,0 +1,368 @@
+//! The real interpreter: Rust cells compiled and run by the `evcxr` crate.
+//!
+//! evcxr splits a cell into items and statements, builds a crate holding them, and runs it in
+//! the evaluation process (this binary, re-executed; see [`crate::evaluation_process`]). This
+//! module adapts it to the [`Interpreter`] contract:
+//!
+//! - a pump thread turns the evaluation process's output lines into [`CellOutput`]s for the cell
+//!   that is running, including display markers written by the prelude, and recognises panics;
+//! - errors become [`CellError`]s a person can act on: compiler messages point at the cell's own
+//!   lines, a panic names its message, a crashed or interrupted process says what was lost;
+//! - interrupting kills the evaluation process (compiled Rust cannot be stopped politely);
+//!   evcxr starts a new one and the prelude's flusher is started again.
+
+mod errors;
+mod interrupt;
+mod output_pump;
+mod session_files;
+mod startup;
+mod typing;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use evcxr::{CommandContext, EvalCallbacks, EvalContext};
+
+use super::{
+    Cell, CellError, CellErrorKind, Completions, Executed, Interpreter, Interrupt, MimeBundle,
+    Outputs, StreamName, byte_offset, code_point_offset, plain_text,
+};
+use crate::prelude;
+use errors::{compile_error, interrupted_error, process_died_error};
+use interrupt::EvcxrInterrupter;
+use output_pump::{OutputPump, bundle};
+pub(crate) use startup::describe_phases;
+use startup::{stack_summary, warm_up_analysis};
+use typing::{RunFailure, run_with_types};
+
+pub use session_files::{SessionFiles, SessionFilesGuard};
+pub use startup::{StackSetup, StartError, start};
+
+/// What the kernel says about itself on `:help`, before evcxr's command list.
+const KERNEL_HELP: &str = "\
+repronote: Rust cells, compiled and run by evcxr.
+
+Rich output from a cell:
+  display_html(\"<b>hi</b>\")                 HTML
+  display_svg(&svg) / display_markdown(md)  an SVG image / Markdown
+  display(&[(\"text/plain\", \"x\")])           any MIME bundle
+  let h = display_updatable(&[...]);        a display to update in place
+  h.update(&[(\"text/plain\", \"50%\")])
+  clear_output(true)                        clear the cell's output
+
+A cell's final expression without `;` is shown as its result.
+
+The linfa stack (linfa and its algorithm crates, linfa-datasets, ndarray, rand, rand_xoshiro,
+plotters, serde_json, linfa-export) is preloaded: no `:dep` needed. `:stack` lists the pinned
+versions.
+
+Seeding: every session has a seed (42 until `:seed N`; `:seed` shows it). Each cell gets its own
+seed derived from it: cell_seed(). Calls that draw from the operating system (thread_rng,
+rand::random, OsRng, from_entropy, ...) are refused; `:allow_entropy` allows them and marks the
+session non-reproducible.
+Cells compile without crate-local ThinLTO (fast re-compiles); for heavy generic code that
+must run fast, start the kernel with REPRONOTE_CELL_LTO=thin.
+Interrupt stops a running cell by restarting the evaluation process: variables are lost, items
+(functions, types, `use`) are kept. A panic keeps the variables of earlier cells.
+
+evcxr commands:
+";
+
+/// The interpreter's own commands, a cell of their own, answered without compiling. (The
+/// seeding magics are the [`repronote_seeding::policy::SeedingMagic`]s, handled before a cell
+/// gets here; every other `:` command is evcxr's.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KernelMagic {
+    /// `:help`: the kernel's help, then evcxr's command list, in the pager.
+    Help,
+    /// `:stack`: the preloaded crates' pinned versions and the build key.
+    Stack,
+}
+
+impl KernelMagic {
+    fn parse(code: &str) -> Option<KernelMagic> {
+        match code.trim() {
+            ":help" => Some(KernelMagic::Help),
+            ":stack" => Some(KernelMagic::Stack),
+            _ => None,
+        }
+    }
+}
+
+/// Where evcxr stands in this kernel.
+enum Evaluator {
+    /// evcxr with its commands: cells run.
+    Ready(CommandContext),
+    /// evcxr before the stack is added, with what is needed to build it: the first cell builds
+    /// it, where cargo's progress can be shown. (The stack is added through evcxr's state,
+    /// which the command layer no longer exposes once it wraps the context.)
+    AwaitingStack {
+        context: EvalContext,
+        setup: StackSetup,
+    },
+    /// Between the two, only while the stack is being added; a panic there leaves it so.
+    Stopped,
+}
+
+impl Evaluator {
+    fn ready(&mut self) -> Option<&mut CommandContext> {
+        match self {
+            Evaluator::Ready(context) => Some(context),
+            Evaluator::AwaitingStack { .. } | Evaluator::Stopped => None,
+        }
+    }
+}
+
+struct EvcxrInterpreter {
+    evaluator: Evaluator,
+    /// Said once, at the first cell: why the stack is missing from this kernel.
+    stack_note: Option<String>,
+    /// Where the stack's build lives, for `:stack`; `None` when the kernel runs without it.
+    stack_location: Option<String>,
+    pump: OutputPump,
+    interrupter: Arc<EvcxrInterrupter>,
+    /// Where the running cell's seed is written for the prelude's `cell_seed()`.
+    seed_file: PathBuf,
+    /// Where the session's provenance is written before each cell, for linfa-export.
+    provenance_file: PathBuf,
+    /// Present while a type probe compiles (see [`crate::rustc_wrapper`]).
+    probe_flag: PathBuf,
+    /// Cells the kernel had to annotate, by their source: what ran.
+    typed_cells: HashMap<String, String>,
+    /// Whether rust-analyzer still has to load the stack (done when the kernel is idle).
+    warm_up_pending: bool,
+}
+
+impl EvcxrInterpreter {
+    /// Starts the flusher in the new evaluation process. It goes to evcxr directly, not through
+    /// `execute`: if this evaluation also killed the process, `execute` would restart it again,
+    /// and the two would recurse.
+    fn after_process_restart(&mut self) {
+        let Some(context) = self.evaluator.ready() else {
+            return;
+        };
+        if let Err(error) = context.execute(prelude::START_FLUSHER) {
+            tracing::warn!("output flusher did not restart: {error}");
+        }
+    }
+
+    /// Builds the stack if this kernel found none prebuilt: in the first cell, so cargo's
+    /// progress shows under it, then publishes it for later kernels.
+    fn ensure_stack(&mut self, outputs: &Outputs) -> Result<(), CellError> {
+        if let Some(note) = self.stack_note.take() {
+            outputs.stream(StreamName::Stderr, note);
+        }
+        if !matches!(self.evaluator, Evaluator::AwaitingStack { .. }) {
+            return Ok(());
+        }
+        let Evaluator::AwaitingStack {
+            context: mut eval_context,
+            setup,
+        } = std::mem::replace(&mut self.evaluator, Evaluator::Stopped)
+        else {
+            unreachable!("checked just above");
+        };
+        if let Some(why) = setup.plan.why_building() {
+            outputs.stream(StreamName::Stderr, why);
+        }
+        let started = std::time::Instant::now();
+        // The prelude without the stack ran at start; the stack's own prelude (`rng()`, the
+        // charts and tables) is imported with the build, as in a kernel that found it prebuilt.
+        let loaded = setup
+            .plan
+            .load(&mut eval_context, &setup.session, prelude::STACK_IMPORT);
+        if loaded.is_ok() {
+            setup.plan.fill_check_outputs(&mut eval_context);
+        }
+        self.evaluator = Evaluator::Ready(CommandContext::with_eval_context(eval_context));
+        match loaded {
+            Ok(_) => {
+                let published = setup.plan.publish_if_built(&setup.session);
+                let after = match published {
+                    Ok(()) => "later kernels start with it".to_owned(),
+                    Err(error) => format!("it could not be saved for later kernels: {error}"),
+                };
+                outputs.stream(
+                    StreamName::Stderr,
+                    format!(
+                        "repronote: the linfa stack is built ({:.0} s); {after}.\n",
+                        started.elapsed().as_secs_f64()
+                    ),
+                );
+                Ok(())
+            }
+            Err(error) => Err(CellError {
+                kind: CellErrorKind::StackBuildFailed,
+                evalue: error.to_string(),
+                traceback: vec![
+                    format!("The preloaded linfa stack could not be built: {error}"),
+                    "Cells run without it now. Run `repronote prebuild` in a terminal to see \
+                     cargo's full output, then restart the kernel."
+                        .to_owned(),
+                ],
+            }),
+        }
+    }
+
+    fn help_page(&mut self) -> Result<Executed, CellError> {
+        let evcxr_help = self
+            .evaluator
+            .ready()
+            .and_then(|context| context.execute(":help").ok())
+            .and_then(|out| out.get("text/plain").map(str::to_owned))
+            .unwrap_or_default();
+        Ok(Executed {
+            result: None,
+            page: Some(plain_text(format!("{KERNEL_HELP}{evcxr_help}"))),
+        })
+    }
+}
+
+impl Interpreter for EvcxrInterpreter {
+    fn execute(&mut self, cell: &Cell, outputs: &Outputs) -> Result<Executed, CellError> {
+        let code = cell.code.as_str();
+        match KernelMagic::parse(code) {
+            Some(KernelMagic::Help) => return self.help_page(),
+            Some(KernelMagic::Stack) => {
+                return Ok(Executed {
+                    result: Some(plain_text(stack_summary(self.stack_location.as_deref()))),
+                    page: None,
+                });
+            }
+            None => {}
+        }
+        let handed = [
+            (
+                &self.seed_file,
+                cell.seed.map(|seed| seed.to_string()),
+                "its seed",
+            ),
+            (
+                &self.provenance_file,
+                cell.provenance.clone(),
+                "the session's provenance",
+            ),
+        ];
+        for (file, content, what) in handed {
+            if let Some(content) = content
+                && let Err(error) = std::fs::write(file, content)
+            {
+                return Err(CellError {
+                    kind: CellErrorKind::KernelError,
+                    evalue: format!("cannot hand the cell {what}: {error}"),
+                    traceback: vec![format!("writing {} failed: {error}", file.display())],
+                });
+            }
+        }
+        self.pump.attach(outputs.clone());
+        if let Err(error) = self.ensure_stack(outputs) {
+            self.pump.finish();
+            return Err(error);
+        }
+        let Some(context) = self.evaluator.ready() else {
+            self.pump.finish();
+            return Err(CellError {
+                kind: CellErrorKind::KernelError,
+                evalue: "evcxr is not running".to_owned(),
+                traceback: vec!["Restart the kernel.".to_owned()],
+            });
+        };
+        self.interrupter.begin();
+        let mut callbacks = EvalCallbacks {
+            input_reader: &|request| {
+                outputs
+                    .read_input(&request.prompt, request.is_password)
+                    .unwrap_or_default()
+            },
+        };
+        let run = run_with_types(
+            context,
+            code,
+            &mut callbacks,
+            &self.probe_flag,
+            &mut self.typed_cells,
+        );
+        let interrupted = self.interrupter.end();
+        let panic = self.pump.finish();
+        let (result, code) = match run {
+            Ok(outputs) => (Ok(outputs), code.to_owned()),
+            Err(RunFailure::Evcxr { error, code }) => (Err(error), code),
+            Err(RunFailure::Untypable(error)) => return Err(error),
+        };
+        let code = code.as_str();
+        match result {
+            Ok(_) if panic.is_some() => Err(panic.unwrap_or_default().into_cell_error()),
+            Ok(outputs) => {
+                tracing::debug!("cell phases: {}", describe_phases(&outputs));
+                Ok(Executed {
+                    result: bundle(outputs.content_by_mime_type),
+                    page: None,
+                })
+            }
+            Err(evcxr::Error::SubprocessTerminated(message)) => {
+                self.after_process_restart();
+                Err(if interrupted {
+                    interrupted_error()
+                } else {
+                    process_died_error(&message)
+                })
+            }
+            Err(evcxr::Error::CompilationErrors(errors)) => Err(compile_error(code, &errors)),
+            Err(other) => Err(CellError {
+                kind: CellErrorKind::EvaluationError,
+                evalue: other.to_string(),
+                traceback: other.to_string().lines().map(str::to_owned).collect(),
+            }),
+        }
+    }
+
+    fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions {
+        let at = byte_offset(code, cursor_pos);
+        let Some(context) = self.evaluator.ready() else {
+            return Completions {
+                matches: Vec::new(),
+                cursor_start: cursor_pos,
+                cursor_end: cursor_pos,
+            };
+        };
+        match context.completions(code, at) {
+            Ok(found) => Completions {
+                matches: found.completions.into_iter().map(|c| c.code).collect(),
+                cursor_start: code_point_offset(code, found.start_offset),
+                cursor_end: code_point_offset(code, found.end_offset),
+            },
+            Err(error) => {
+                tracing::debug!("no completions: {error}");
+                Completions {
+                    matches: Vec::new(),
+                    cursor_start: cursor_pos,
+                    cursor_end: cursor_pos,
+                }
+            }
+        }
+    }
+
+    fn inspect(&mut self, code: &str, cursor_pos: usize, _detail_level: u8) -> Option<MimeBundle> {
+        let at = byte_offset(code, cursor_pos);
+        let (plain, html) = self.evaluator.ready()?.hover_at(code, at).ok()?;
+        if plain.trim().is_empty() {
+            return None;
+        }
+        let mut data = plain_text(plain);
+        data.insert("text/html".to_owned(), html.into());
+        Some(data)
+    }
+
+    fn interrupter(&self) -> Arc<dyn Interrupt> {
+        self.interrupter.clone()
+    }
+
+    fn idle(&mut self) {
+        if std::mem::take(&mut self.warm_up_pending)
+            && let Some(context) = self.evaluator.ready()
+        {
+            warm_up_analysis(context);
+        }
+    }
+}

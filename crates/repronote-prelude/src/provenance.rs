@@ -1,0 +1,50 @@
+//! The session's provenance record, defined once: the kernel writes it before every cell (to
+//! the file named by [`crate::contract::PROVENANCE_FILE_ENV`]) and linfa-export reads it into
+//! every export's manifest. One struct for both sides, so the JSON cannot drift between the
+//! writer and the reader (linfa-export re-exports it as its `Provenance`).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How a model came to be: the session's seed, the cells that ran, and whether it can be
+/// replayed. Every field is optional so partial knowledge fits without a format change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// Seed of the generator used for training (the session seed in a notebook).
+    pub seed: Option<u64>,
+    /// SHA-256 (lowercase hex) of the source of every executed cell, in execution order.
+    pub cells: Vec<String>,
+    /// Set when the session did something that cannot be replayed.
+    pub non_reproducible: bool,
+    /// Why, when `non_reproducible` is set.
+    pub non_reproducible_reason: Option<String>,
+    /// The kernel that ran the session.
+    pub kernel: Option<KernelInfo>,
+}
+
+impl Provenance {
+    /// Appends the SHA-256 of an executed cell's source, in execution order.
+    pub fn record_cell(&mut self, source: &str) {
+        self.cells
+            .push(crate::contract::hex_payload(&Sha256::digest(
+                source.as_bytes(),
+            )));
+    }
+
+    /// Marks the session as not reproducible, keeping the first reason given.
+    pub fn mark_non_reproducible(&mut self, reason: impl Into<String>) {
+        if !self.non_reproducible {
+            self.non_reproducible = true;
+            self.non_reproducible_reason = Some(reason.into());
+        }
+    }
+}
+
+/// Name and version of a notebook kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelInfo {
+    pub name: String,
+    pub version: String,
+}

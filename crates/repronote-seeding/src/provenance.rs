@@ -1,0 +1,123 @@
+//! The session's provenance: what an export made in this session records about how it came to be.
+//!
+//! The kernel keeps the session seed, the sha256 of every cell that ran (its source as the user
+//! wrote it, magics included, in execution order; cells refused or rejected by the compiler ran
+//! nothing and are left out), whether the session was marked non-reproducible and why, and the
+//! kernel's name and version. Before each cell it writes this record as JSON to the file named by
+//! [`PROVENANCE_FILE_ENV`] in the evaluation process's environment, where linfa-export reads it.
+//! The record is the prelude's [`Provenance`], the very struct linfa-export deserializes; the
+//! crate versions and toolchain are recorded by linfa-export itself, which is compiled inside the
+//! session with the stack's lock and the session's compiler.
+
+pub use repronote_prelude::contract::PROVENANCE_FILE_ENV;
+use repronote_prelude::provenance::{KernelInfo, Provenance};
+
+/// The session's record, whose seed is always set (a session always has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionProvenance {
+    record: Provenance,
+    seed: u64,
+}
+
+impl SessionProvenance {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            record: Provenance {
+                seed: Some(seed),
+                kernel: Some(KernelInfo {
+                    name: repronote_core::language::KERNEL_NAME.to_owned(),
+                    version: repronote_core::language::KERNEL_VERSION.to_owned(),
+                }),
+                ..Provenance::default()
+            },
+            seed,
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.record.seed = Some(seed);
+    }
+
+    /// Adds a cell that is about to run.
+    pub fn record_cell(&mut self, source: &str) {
+        self.record.record_cell(source);
+    }
+
+    /// Takes back the cell recorded last: it turned out not to run.
+    pub fn forget_last_cell(&mut self) {
+        self.record.cells.pop();
+    }
+
+    /// Marks the session non-reproducible; the first reason stays.
+    pub fn mark_non_reproducible(&mut self, reason: &str) {
+        self.record.mark_non_reproducible(reason);
+    }
+
+    /// Why the session cannot be replayed, if it cannot.
+    pub fn non_reproducible_reason(&self) -> Option<&str> {
+        self.record
+            .non_reproducible
+            .then_some(self.record.non_reproducible_reason.as_deref())
+            .flatten()
+    }
+
+    pub fn is_reproducible(&self) -> bool {
+        !self.record.non_reproducible
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.record).expect("the record has only strings and numbers")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_is_what_linfa_export_reads() {
+        let mut record = SessionProvenance::new(42);
+        record.record_cell(":seed 42");
+        record.record_cell("let x = 1;");
+        record.record_cell("broken(");
+        record.forget_last_cell();
+        record.mark_non_reproducible("entropy was allowed with `:allow_entropy`");
+        record.mark_non_reproducible("a later reason");
+        // The reader's own type, which refuses unknown fields.
+        let read: Provenance = serde_json::from_str(&record.to_json()).unwrap();
+        assert_eq!(read.seed, Some(42));
+        // sha256("let x = 1;")
+        assert_eq!(
+            read.cells[1],
+            "aad7378dfeb851703927a534da47d0d02be7f54cf8c1751a37734d515811dafe"
+        );
+        assert_eq!(read.cells.len(), 2);
+        assert_eq!(
+            read.non_reproducible_reason.as_deref(),
+            Some("entropy was allowed with `:allow_entropy`")
+        );
+        assert_eq!(read.kernel.unwrap().name, "repronote");
+        let value: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
+        let fields: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "cells",
+                "kernel",
+                "non_reproducible",
+                "non_reproducible_reason",
+                "seed"
+            ]
+        );
+    }
+}

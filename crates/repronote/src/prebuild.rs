@@ -1,0 +1,63 @@
+//! `repronote prebuild`: compile the preloaded linfa stack once, into the cache every later
+//! kernel starts from (see [`repronote_stack`]).
+//!
+//! It builds through evcxr itself, in a session like a kernel's, so the cached outputs are
+//! exactly what a kernel's cells would have built: same manifest, lock, profile and flags.
+//! cargo's progress goes to the terminal as it happens.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use evcxr::EvalContext;
+
+use repronote_evcxr::interpreter::evcxr_stack::StackPlan;
+use repronote_stack::{Session, StackCache, TemplateStatus};
+
+/// Builds and publishes the stack unless it is already built (or `force`).
+pub fn prebuild(force: bool) -> anyhow::Result<()> {
+    let cache = StackCache::open()?;
+    // Re-executes this process with evcxr pointed at the session folder; the rest runs there.
+    let session = Session::enter(&cache)?;
+    let mut plan = StackPlan::new(cache.clone())?;
+    if let TemplateStatus::Ready(target) = &plan.status {
+        if !force {
+            println!(
+                "The linfa stack is already built (key {}): {}",
+                plan.key,
+                target.display()
+            );
+            return Ok(());
+        }
+        cache.remove(&plan.key)?;
+        plan = StackPlan::new(cache.clone())?;
+    }
+    eprintln!(
+        "Building the linfa stack ({} crates, pinned by the kernel's lock) into {}.\n\
+         This happens once per kernel version and compiler; it takes several minutes.",
+        plan.dependencies.len(),
+        cache.root().display()
+    );
+    let started = Instant::now();
+    let command =
+        repronote_evcxr::evaluation_process::command().context("cannot find the kernel binary")?;
+    let (mut context, outputs) = EvalContext::with_subprocess_command(command)
+        .map_err(|e| anyhow::anyhow!("cannot start evcxr: {e}"))?;
+    // The evaluation process prints nothing unless something is wrong; then say what.
+    let evcxr::EvalContextOutputs { stdout, stderr } = outputs;
+    std::thread::spawn(move || while stdout.recv().is_ok() {});
+    std::thread::spawn(move || {
+        while let Ok(line) = stderr.recv() {
+            eprintln!("evaluation process: {line}");
+        }
+    });
+    plan.load(&mut context, &session, "")?;
+    plan.fill_check_outputs(&mut context);
+    plan.publish_if_built(&session)?;
+    drop(context);
+    println!(
+        "Built the linfa stack in {:.0} s (key {}); kernels now start with it.",
+        started.elapsed().as_secs_f64(),
+        plan.key
+    );
+    Ok(())
+}
