@@ -3,6 +3,8 @@ display helpers), through a real client."""
 
 from __future__ import annotations
 
+import json
+
 from conftest import execute
 
 
@@ -68,3 +70,47 @@ def test_a_progress_bar_updates_in_place(kc):
     ids = {d["content"]["transient"]["display_id"] for d in displays}
     assert len(ids) == 1
     assert displays[-1]["content"]["data"]["text/plain"] == "epochs: 3/3 training"
+
+
+def test_a_model_card_shows_its_front_matter_as_a_metadata_table(kc, tmp_path):
+    folder = tmp_path / "card-tree"
+    export = (
+        "let iris = linfa_datasets::iris();\n"
+        "let tree = linfa_trees::DecisionTree::params().max_depth(Some(2)).fit(&iris).unwrap();\n"
+        "linfa_export::ExportParams::new(\"card-tree\").license(\"mit\").check().unwrap()\n"
+        f"    .export(&tree, {json.dumps(str(folder))}).unwrap();"
+    )
+    assert execute(kc, export, timeout=300).status == "ok"
+    result = execute(kc, f"linfa_export::ModelCard::read({json.dumps(str(folder))}).unwrap()")
+    assert result.status == "ok", result.reply["content"]
+    (shown_result,) = result.of_type("execute_result")
+    markdown = shown_result["content"]["data"]["text/markdown"]
+    assert markdown.startswith("| metadata | |\n|---|---|\n| license | mit |\n| library_name | linfa |\n"), markdown
+    assert "| tags | linfa, rust, linfa-trees, DecisionTree |" in markdown
+    assert "\n# card-tree\n" in markdown and "license: " not in markdown, "front matter is not shown as text"
+
+
+def test_a_model_loaded_with_a_pinned_digest_shows_its_digest_and_what_was_checked(kc, tmp_path):
+    folder = json.dumps(str(tmp_path / "pinned-tree"))
+    export = (
+        "let iris = linfa_datasets::iris();\n"
+        "let tree = linfa_trees::DecisionTree::params().max_depth(Some(2)).fit(&iris).unwrap();\n"
+        "let digest = linfa_export::ExportParams::new(\"pinned-tree\").check().unwrap()\n"
+        f"    .export(&tree, {folder}).unwrap().manifest.artifact_sha256.clone();\n"
+        "digest"
+    )
+    exported = execute(kc, export, timeout=300)
+    assert exported.status == "ok", exported.reply["content"]
+    digest = exported.result_text().strip('"')
+    load = (
+        "linfa_export::load_trusted::<linfa_trees::DecisionTree<f64, usize>>(\n"
+        f"    {folder}, &linfa_export::Trust::digest(&digest).unwrap()).unwrap()"
+    )
+    result = execute(kc, load, timeout=300)
+    assert result.status == "ok", result.reply["content"]
+    (shown_result,) = result.of_type("execute_result")
+    markdown = shown_result["content"]["data"]["text/markdown"]
+    assert f"| artifact_sha256 | `{digest}` |" in markdown, markdown
+    assert "| digest pinned | yes |" in markdown
+    assert "| signed by | not checked (no key was required) |" in markdown
+    assert "| model | `linfa_trees::DecisionTree<f64, usize>` |" in markdown

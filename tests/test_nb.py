@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
@@ -86,6 +87,29 @@ def test_run_stops_at_the_failing_cell_and_names_it(tmp_path):
     assert cells[0][0] == 1
     assert any(o["output_type"] == "error" for o in cells[1][1])
     assert cells[2] == (None, []), "cells after the failure do not run"
+
+
+def test_a_kernel_killed_mid_cell_is_reported_at_once_with_its_signal_and_cell(tmp_path):
+    # What the out-of-memory killer does to a kernel in a memory-limited pod: SIGKILL. The cell
+    # runs in the evaluation process, whose parent is the kernel.
+    source = write(
+        tmp_path / "killed.ipynb",
+        "let a = 1;",
+        "let kernel = std::os::unix::process::parent_id().to_string();\n"
+        'std::process::Command::new("kill").args(["-9", &kernel]).status().unwrap();\n'
+        "std::thread::sleep(std::time::Duration::from_secs(120));",
+        'println!("never");',
+    )
+    started = time.monotonic()
+    ran = nb("run", str(source), timeout=300)
+    elapsed = time.monotonic() - started
+    assert ran.returncode != 0
+    assert "cell 2 (cell-1)" in ran.stderr, ran.stderr
+    assert "the kernel died (signal: 9 (SIGKILL))" in ran.stderr, ran.stderr
+    assert "out-of-memory killer" in ran.stderr, ran.stderr
+    assert "Reconnection attempt" not in ran.stderr
+    # Seconds after the kill, not the cell's 120 s nor the 600 s cell timeout.
+    assert elapsed < 100, f"nb run took {elapsed:.0f} s to notice"
 
 
 def test_a_malformed_notebook_is_a_clear_error_and_is_left_alone(tmp_path):

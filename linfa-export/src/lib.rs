@@ -113,6 +113,7 @@ mod keys;
 mod load;
 mod manifest;
 mod model;
+mod notebook;
 mod params;
 mod relaunch;
 mod session;
@@ -138,6 +139,7 @@ pub use manifest::{
     Toolchain, check_relative_path,
 };
 pub use model::{ExportableModel, TypeTag};
+pub use notebook::ModelCard;
 pub use params::{ExportParams, Timestamp, ValidExportParams};
 pub use relaunch::{
     JUPYTERLAB_VERSION, NOTEBOOK_FILE, PYTHON_VERSION, RelaunchError, RelaunchOptions,

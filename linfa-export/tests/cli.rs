@@ -3,30 +3,8 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{export_tiny, flip_byte, tiny_model, tiny_params};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linfa-export"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run linfa-export")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{export_tiny, flip_byte, run, s, stderr, stdout, tiny_model, tiny_params};
 
 #[test]
 fn verify_ok() {

@@ -6,29 +6,9 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::{export_tiny, flip_byte, forge};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linfa-export"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run linfa-export")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{export_tiny, flip_byte, forge, run, s, stderr, stdout};
 
 /// Runs `args` and checks the exit code, showing the output when it differs.
 fn expect_exit(args: &[&str], code: i32) -> Output {

@@ -45,6 +45,32 @@ pub enum ClientError {
     Lost(String, PathBuf),
     #[error("the cell did not finish within {0:?}; it was interrupted")]
     CellTimeout(Duration),
+    #[error("the kernel died ({status}){cause}; its log is {log}")]
+    Died {
+        /// How the process ended, e.g. `signal: 9 (SIGKILL)`.
+        status: String,
+        /// The likely cause, when the status says it (empty otherwise).
+        cause: &'static str,
+        log: PathBuf,
+    },
+}
+
+/// How often a waiting client checks that the kernel process is still alive.
+const ALIVE_EVERY: Duration = Duration::from_millis(500);
+
+/// What a kernel's exit status most likely means, to say beside it.
+fn likely_cause(status: std::process::ExitStatus) -> &'static str {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(9) => {
+            ": killed by SIGKILL, most often by the system's out-of-memory killer (a memory \
+             limit such as a Binder pod's or a container's); give the kernel more memory, or \
+             use less in the notebook"
+        }
+        Some(6 | 11) => ": it crashed; the end of its log says where",
+        Some(15) => ": it was asked to stop (SIGTERM)",
+        _ => "",
+    }
 }
 
 /// Everything the kernel sent about one execution.
@@ -170,8 +196,8 @@ impl KernelClient {
                 self.kernel_info = Some(info);
                 return Ok(());
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(self.lost(format!("the kernel exited ({status})")));
+            if let Some(died) = self.died() {
+                return Err(died);
             }
         }
         self.keep_log.set(true);
@@ -198,8 +224,12 @@ impl KernelClient {
         let deadline = Instant::now() + limit;
         let mut messages = Vec::new();
         let (mut reply, mut idle) = (None, false);
+        let mut alive_check = tokio::time::interval(ALIVE_EVERY);
         while reply.is_none() || !idle {
             tokio::select! {
+                _ = alive_check.tick() => if let Some(died) = self.died() {
+                    return Err(died);
+                },
                 message = timeout_at(deadline, self.shell.recv()) => match message {
                     Ok(Ok(frames)) => {
                         if let Some(message) = self.decode_for(&frames, &request) {
@@ -282,6 +312,17 @@ impl KernelClient {
         }
         self.keep_log.set(true);
         ClientError::CellTimeout(limit)
+    }
+
+    /// The error to report if the kernel process has ended.
+    fn died(&mut self) -> Option<ClientError> {
+        let status = self.child.try_wait().ok()??;
+        self.keep_log.set(true);
+        Some(ClientError::Died {
+            status: status.to_string(),
+            cause: likely_cause(status),
+            log: self.log.clone(),
+        })
     }
 
     fn lost(&self, reason: String) -> ClientError {

@@ -14,11 +14,11 @@ use jupyter_protocol::connection_info::ConnectionInfo;
 use jupyter_protocol::messaging::{
     Channel, IoPubWelcome, JupyterMessage, JupyterMessageContent, UnknownMessage,
 };
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{self, UnboundedSender};
 use zeromq::{RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, XPubSocket, ZmqMessage};
 
 use crate::wire::{WireCodec, WireError};
-use repronote_core::protocol::Outgoing;
+use repronote_core::protocol::{Outgoing, Requests};
 
 /// A socket could not be bound.
 #[derive(Debug, thiserror::Error)]
@@ -29,20 +29,12 @@ pub struct BindError {
     source: zeromq::ZmqError,
 }
 
-/// What the core receives: one queue per socket that carries requests.
-#[derive(Debug)]
-pub struct Incoming {
-    pub shell: UnboundedReceiver<JupyterMessage>,
-    pub control: UnboundedReceiver<JupyterMessage>,
-    pub stdin: UnboundedReceiver<JupyterMessage>,
-}
-
-/// Binds every socket of `info` and starts serving them; returns the incoming queues and the
-/// sender the core's [`repronote_core::protocol::Outbox`] writes to.
+/// Binds every socket of `info` and starts serving them; returns the core's request queues and
+/// the sender the core's [`repronote_core::protocol::Outbox`] writes to.
 pub async fn serve(
     info: &ConnectionInfo,
     codec: WireCodec,
-) -> Result<(Incoming, UnboundedSender<Outgoing>), BindError> {
+) -> Result<(Requests, UnboundedSender<Outgoing>), BindError> {
     async fn bind<S: Socket>(channel: &'static str, endpoint: String) -> Result<S, BindError> {
         let mut socket = S::new();
         socket.bind(&endpoint).await.map_err(|source| BindError {
@@ -84,7 +76,7 @@ pub async fn serve(
     });
 
     Ok((
-        Incoming {
+        Requests {
             shell: shell_queue,
             control: control_queue,
             stdin: stdin_queue,

@@ -2,8 +2,6 @@
 //! a Jupyter client connects to, signed frames both ways, replies with the right parent, and a
 //! forged message dropped while the kernel keeps answering. No compiler, no kernel process.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use jupyter_protocol::messaging::{
@@ -11,7 +9,7 @@ use jupyter_protocol::messaging::{
 };
 use repronote_core::interpreter::InterpreterHandle;
 use repronote_core::interpreter::scripted::Scripted;
-use repronote_core::protocol::{Control, Outbox, Shell};
+use repronote_core::protocol::Outbox;
 use repronote_zmq::client::connection_info;
 use repronote_zmq::transport::serve;
 use repronote_zmq::wire::WireCodec;
@@ -25,33 +23,12 @@ async fn start_kernel() -> (
 ) {
     let info = connection_info().expect("free local ports");
     let codec = WireCodec::new(&info.key, &info.signature_scheme).expect("hmac-sha256");
-    let (incoming, outgoing) = serve(&info, codec).await.expect("the sockets bind");
+    let (requests, outgoing) = serve(&info, codec).await.expect("the sockets bind");
     let interpreter = InterpreterHandle::spawn(|| {
         Ok::<_, std::convert::Infallible>(Box::new(Scripted::default()))
     });
-    let outbox = Outbox::new(outgoing);
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let (shutdown, requested) = tokio::sync::watch::channel(false);
-    tokio::spawn(
-        Shell::new(
-            interpreter.clone(),
-            outbox.clone(),
-            incoming.shell,
-            incoming.stdin,
-            cancelled.clone(),
-        )
-        .run(),
-    );
-    tokio::spawn(
-        Control {
-            interpreter,
-            outbox,
-            cancelled,
-            shutdown,
-        }
-        .run(incoming.control),
-    );
-    (info, requested)
+    let core = repronote_core::protocol::serve(interpreter, Outbox::new(outgoing), requests);
+    (info, core.shutdown_requested)
 }
 
 /// Receives until a message whose parent is `request` and whose type is `msg_type` arrives.

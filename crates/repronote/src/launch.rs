@@ -7,7 +7,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -15,7 +15,7 @@ use jupyter_protocol::connection_info::ConnectionInfo;
 use tokio::signal::unix::{SignalKind, signal};
 
 use repronote_core::interpreter::InterpreterHandle;
-use repronote_core::protocol::{Control, Outbox, Shell};
+use repronote_core::protocol::{Outbox, Serving};
 use repronote_evcxr::interpreter::evcxr::{self, SessionFiles, SessionFilesGuard, StackSetup};
 use repronote_evcxr::interpreter::evcxr_stack::{StackError, StackPlan};
 use repronote_seeding::seeded::Seeded;
@@ -77,26 +77,11 @@ async fn serve(
             Box::new(Seeded::new(evcxr)) as Box<dyn repronote_core::interpreter::Interpreter>
         )
     });
-    let (incoming, outgoing) = repronote_zmq::transport::serve(&info, codec).await?;
-    let outbox = Outbox::new(outgoing);
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let (shutdown, mut shutdown_requested) = tokio::sync::watch::channel(false);
-
-    let shell = Shell::new(
-        interpreter.clone(),
-        outbox.clone(),
-        incoming.shell,
-        incoming.stdin,
-        cancelled.clone(),
-    );
-    tokio::spawn(shell.run());
-    let control = Control {
-        interpreter: interpreter.clone(),
-        outbox,
-        cancelled: cancelled.clone(),
-        shutdown,
-    };
-    tokio::spawn(control.run(incoming.control));
+    let (requests, outgoing) = repronote_zmq::transport::serve(&info, codec).await?;
+    let Serving {
+        cancelled,
+        mut shutdown_requested,
+    } = repronote_core::protocol::serve(interpreter.clone(), Outbox::new(outgoing), requests);
 
     let mut interrupts = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
     let mut terminations = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;

@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use linfa_export::{
     DataFingerprint, ExportParams, ExportReport, MANIFEST_FILE, Manifest, Timestamp,
@@ -128,4 +129,26 @@ pub fn forge(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     core.as_object_mut().unwrap().remove("exported_at");
     manifest.artifact_sha256 = sha256(&serde_json::to_vec(&core).unwrap());
     fs::write(manifest_path(dir), manifest.to_pretty_json()).unwrap();
+}
+
+/// Runs the real `linfa-export` binary (the command-line tests).
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_linfa-export"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run linfa-export")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A path as a command-line argument.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
 }

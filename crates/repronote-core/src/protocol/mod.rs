@@ -14,12 +14,64 @@ mod shell;
 pub use control::Control;
 pub use shell::Shell;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use bytes::Bytes;
 use jupyter_protocol::Media;
 use jupyter_protocol::messaging::{Channel, JupyterMessage, JupyterMessageContent};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::watch;
 
-use crate::interpreter::MimeBundle;
+use crate::interpreter::{InterpreterHandle, MimeBundle};
+
+/// The requests a core serves: one queue per socket that carries them (the transport fills
+/// them; the core's tests fill them by hand).
+#[derive(Debug)]
+pub struct Requests {
+    pub shell: UnboundedReceiver<JupyterMessage>,
+    pub control: UnboundedReceiver<JupyterMessage>,
+    pub stdin: UnboundedReceiver<JupyterMessage>,
+}
+
+/// A core that serves: what its owner needs to interrupt the running cell and to hear of a
+/// `shutdown_request`.
+#[derive(Debug)]
+pub struct Serving {
+    /// Set to cancel the running cell's input request when the cell is interrupted.
+    pub cancelled: Arc<AtomicBool>,
+    /// Becomes `true` when a client asked the kernel to shut down.
+    pub shutdown_requested: watch::Receiver<bool>,
+}
+
+/// Starts the shell and control tasks on the current tokio runtime.
+pub fn serve(interpreter: InterpreterHandle, outbox: Outbox, requests: Requests) -> Serving {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let (shutdown, shutdown_requested) = watch::channel(false);
+    tokio::spawn(
+        Shell::new(
+            interpreter.clone(),
+            outbox.clone(),
+            requests.shell,
+            requests.stdin,
+            cancelled.clone(),
+        )
+        .run(),
+    );
+    tokio::spawn(
+        Control {
+            interpreter,
+            outbox,
+            cancelled: cancelled.clone(),
+            shutdown,
+        }
+        .run(requests.control),
+    );
+    Serving {
+        cancelled,
+        shutdown_requested,
+    }
+}
 
 /// A message the core wants sent, and on which socket.
 #[derive(Debug)]

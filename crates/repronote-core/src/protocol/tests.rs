@@ -1,8 +1,6 @@
 //! The core's bookkeeping, driven by a scripted interpreter: no sockets, no compiler.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use jupyter_protocol::messaging::{
@@ -33,31 +31,15 @@ impl Harness {
             Ok::<_, std::convert::Infallible>(Box::new(Scripted::default()))
         });
         let (outgoing, sent) = unbounded_channel();
-        let outbox = Outbox::new(outgoing);
-        let cancelled = Arc::new(AtomicBool::new(false));
         let (shell, shell_queue) = unbounded_channel();
         let (control, control_queue) = unbounded_channel();
         let (stdin, stdin_queue) = unbounded_channel();
-        let (shutdown_sender, shutdown) = watch::channel(false);
-        tokio::spawn(
-            Shell::new(
-                interpreter.clone(),
-                outbox.clone(),
-                shell_queue,
-                stdin_queue,
-                cancelled.clone(),
-            )
-            .run(),
-        );
-        tokio::spawn(
-            Control {
-                interpreter,
-                outbox,
-                cancelled,
-                shutdown: shutdown_sender,
-            }
-            .run(control_queue),
-        );
+        let requests = Requests {
+            shell: shell_queue,
+            control: control_queue,
+            stdin: stdin_queue,
+        };
+        let shutdown = serve(interpreter, Outbox::new(outgoing), requests).shutdown_requested;
         Self {
             shell,
             control,
