@@ -42,8 +42,9 @@ class LinfaKernelTests(jupyter_kernel_test.KernelTests):
     code_page_something = ":help"
     code_generate_error = 'let accuracy: f64 = "high";'
     complete_code_samples = ["let x = 1;", "fn double(x: u32) -> u32 { x * 2 }", ":dep rand"]
-    incomplete_code_samples = ["fn double(x: u32) -> u32 {", "let v = vec![1, 2,", 'let s = "open']
-    invalid_code_samples = ["let x = (1 + 2];", "}"]
+    incomplete_code_samples = ["fn double(x: u32) -> u32 {", "let v = vec![1, 2,", 'let s = "open', "let total = 1 +"]
+    # The last two have balanced delimiters: only a parser tells them from complete code.
+    invalid_code_samples = ["let x = (1 + 2];", "}", "let = ;", "fn 1() {}"]
     completion_samples = [
         {"text": "std::collections::Hash", "matches": {"HashMap", "HashSet"}},
         {"text": "std::f64::consts::P", "matches": {"PI"}},

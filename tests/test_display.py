@@ -75,6 +75,7 @@ def test_a_progress_bar_updates_in_place(kc):
 def test_a_model_card_shows_its_front_matter_as_a_metadata_table(kc, tmp_path):
     folder = tmp_path / "card-tree"
     export = (
+        "use linfa::prelude::*;\n"
         "let iris = linfa_datasets::iris();\n"
         "let tree = linfa_trees::DecisionTree::params().max_depth(Some(2)).fit(&iris).unwrap();\n"
         "linfa_export::ExportParams::new(\"card-tree\").license(\"mit\").check().unwrap()\n"
@@ -93,6 +94,7 @@ def test_a_model_card_shows_its_front_matter_as_a_metadata_table(kc, tmp_path):
 def test_a_model_loaded_with_a_pinned_digest_shows_its_digest_and_what_was_checked(kc, tmp_path):
     folder = json.dumps(str(tmp_path / "pinned-tree"))
     export = (
+        "use linfa::prelude::*;\n"
         "let iris = linfa_datasets::iris();\n"
         "let tree = linfa_trees::DecisionTree::params().max_depth(Some(2)).fit(&iris).unwrap();\n"
         "let digest = linfa_export::ExportParams::new(\"pinned-tree\").check().unwrap()\n"

@@ -264,6 +264,10 @@ impl KernelClient {
 
     /// Asks the kernel to shut down, then makes sure it did.
     pub async fn shutdown(mut self) {
+        // A kernel that died answers nothing: do not wait for it.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let request = self.request(ShutdownRequest { restart: false });
         if let Ok(frames) = ZmqMessage::try_from(self.codec.encode(&request)) {
             let _ = self.control.send(frames).await;

@@ -14,12 +14,14 @@ use crate::kernelspec::{self, Scope};
 #[derive(Debug, Parser)]
 #[command(name = "repronote", version, about, long_about = None)]
 pub struct Cli {
-    /// Log filter for messages on stderr (e.g. `debug`, `repronote=trace`).
+    /// Log filter for messages on stderr (e.g. `debug`, `repronote=trace`). zeromq's own
+    /// warnings (a peer's reconnection attempts) are left out by default: the kernel and `nb`
+    /// say themselves when the other side is gone, and why.
     #[arg(
         long,
         global = true,
         env = "REPRONOTE_LOG",
-        default_value = "warn,repronote=info"
+        default_value = "warn,repronote=info,zeromq=error"
     )]
     pub log: String,
     #[command(subcommand)]
@@ -125,7 +127,7 @@ fn run_prebuild() -> anyhow::Result<()> {
 /// `launch` redirects fd 2 (see `repronote_evcxr::build_progress`).
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,repronote=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,repronote=info,zeromq=error"));
     // Colours only for a person at a terminal, not in the Jupyter server's log file.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()

@@ -1,12 +1,16 @@
 //! `is_complete`: should the console run this text, or wait for more lines?
 //!
-//! Rust has no statement terminator a console could wait for, so the answer comes from the
-//! tokens: an open `(`, `[` or `{`, an unterminated string or block comment means more is
+//! Rust has no statement terminator a console could wait for, so the answer comes first from
+//! the tokens: an open `(`, `[` or `{`, an unterminated string or block comment means more is
 //! coming (`incomplete`, with an indent hint per open delimiter); a closing delimiter that
-//! does not match what is open can never become valid (`invalid`); everything else is
-//! `complete` and the compiler gets to judge it. Magic lines (`:dep ...`) are complete.
+//! does not match what is open can never become valid (`invalid`). Balanced text is then
+//! parsed, as the body of a function (which is what a cell's statements and items are), with
+//! rust-analyzer's parser, the one evcxr uses: no error is `complete`; errors only where the
+//! text ends (`let x =`) mean more is coming; an error before that (`let = ;`) is `invalid`.
+//! Magic lines (`:dep ...`) are the kernel's, not Rust, and are left out of the parse.
 
 use ra_ap_rustc_lexer::{FrontmatterAllowed, LiteralKind, TokenKind, tokenize};
+use ra_ap_syntax::{Edition, SourceFile, TextSize};
 
 /// The answer to an `is_complete_request`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,11 +54,43 @@ pub fn classify(code: &str) -> Completeness {
         }
     }
     if open.is_empty() {
-        Completeness::Complete
+        by_parse(code)
     } else {
         Completeness::Incomplete {
             indent: "    ".repeat(open.len()),
         }
+    }
+}
+
+/// What the body of a function opens with, around the cell's text.
+const BODY_OPEN: &str = "fn cell() {\n";
+
+/// Classifies balanced text by its parse.
+fn by_parse(code: &str) -> Completeness {
+    let rust: Vec<&str> = code
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with(':') {
+                ""
+            } else {
+                line
+            }
+        })
+        .collect();
+    let rust = rust.join("\n");
+    let text = format!("{BODY_OPEN}{rust}\n}}\n");
+    let errors = SourceFile::parse(&text, Edition::Edition2024).errors();
+    if errors.is_empty() {
+        return Completeness::Complete;
+    }
+    // Everything after the cell's last non-blank character: the wrapper's closing brace.
+    let end = TextSize::from((BODY_OPEN.len() + rust.trim_end().len()) as u32);
+    if errors.iter().all(|error| error.range().start() >= end) {
+        Completeness::Incomplete {
+            indent: String::new(),
+        }
+    } else {
+        Completeness::Invalid
     }
 }
 
@@ -84,6 +120,10 @@ mod tests {
             ":dep rand = \"0.8\"",
             "",
             "\"a { b\"",
+            ":dep rand\nuse std::collections::HashMap;\nlet m: HashMap<u8, u8> = HashMap::new();\nm.len()",
+            "#[derive(Debug)]\nstruct P { x: f64 }\nimpl P { fn x(&self) -> f64 { self.x } }",
+            "let r = f()?;\nr",
+            "// only a comment",
         ] {
             assert_eq!(classify(code), Completeness::Complete, "{code}");
         }
@@ -97,7 +137,14 @@ mod tests {
                 indent: "        ".to_owned()
             }
         );
-        for code in ["let s = \"abc", "/* note", "let v = vec![1, 2,", "r#\"raw"] {
+        for code in [
+            "let s = \"abc",
+            "/* note",
+            "let v = vec![1, 2,",
+            "r#\"raw",
+            "let x =",
+            "let total = a +\n",
+        ] {
             assert!(
                 matches!(classify(code), Completeness::Incomplete { .. }),
                 "{code}"
@@ -107,7 +154,15 @@ mod tests {
 
     #[test]
     fn mismatched_closers_are_invalid() {
-        for code in ["let x = 1 + );", "fn f() { ]", "}"] {
+        // The last three have balanced delimiters: only the parser sees them.
+        for code in [
+            "let x = 1 + );",
+            "fn f() { ]",
+            "}",
+            "let = ;",
+            "fn 1() {}",
+            "let x = 1 2;",
+        ] {
             assert_eq!(classify(code), Completeness::Invalid, "{code}");
         }
     }
