@@ -118,6 +118,27 @@ def test_exports_carry_the_sessions_provenance(two_runs):
     assert "- Seed: 42" in card
 
 
+def test_every_family_is_reproduced_bit_identically_from_its_training_record(two_runs):
+    """`nb reproduce` re-runs the record each export carries (the cells nbclient sent, with
+    their cell ids) in a fresh kernel: every family's artifact digest comes out identical, and
+    the exports of one session share one re-run. (nbclient sends no cell ids, so each cell's seed
+    came from its source, and so it does in the re-run.)"""
+    from test_nb import nb
+
+    workdir, notebook, _ = two_runs[0]
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for name in FAMILIES:
+        record = json.loads((workdir / "artifacts" / name / "training_record.json").read_text())
+        assert record["artifact_path"] == f"artifacts/{name}"
+        ran = [cell["source"] for cell in record["cells"]]
+        assert ran == [cell.source for cell in code_cells[: len(ran)]]
+    artifacts = sorted(str(workdir / "artifacts" / name) for name in FAMILIES)
+    done = nb("reproduce", *artifacts)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("reproduced: identical artifact digest") == len(FAMILIES), done.stdout
+    assert done.stderr.count("re-ran in") == 1, "one session, one re-run"
+
+
 # One kernel for what happens inside a session.
 
 NOTEBOOK_CELLS = [

@@ -18,7 +18,7 @@ import pytest
 import zmq
 from jupyter_client.session import Session
 
-from conftest import execute
+from conftest import execute, start_kernel
 
 
 def connection(km) -> dict:
@@ -162,6 +162,38 @@ def test_interrupt_stops_an_endless_loop_and_the_kernel_answers_the_next_cell(ke
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "Interrupted"
     alive(kc)
+
+
+def test_replay_after_an_interrupt_gives_back_the_same_fitted_model():
+    """The variables an interrupt lost come back from `:replay`: the cells that completed run
+    again with their seeds, so a seeded KMeans fit is bit-identical to the lost one."""
+    km, kc = start_kernel()
+    try:
+        cells = [
+            "use linfa::prelude::*;\nlet iris = linfa_datasets::iris();",
+            "let model = linfa_clustering::KMeans::params_with_rng(3, rng()).fit(&iris).unwrap();",
+        ]
+        for code in cells:
+            assert execute(kc, code).status == "ok"
+        digest = "linfa_export::sha256_hex(serde_json::to_string(&model).unwrap().as_bytes())"
+        before = execute(kc, digest).result_text()
+        msg_id = kc.execute("loop { std::hint::spin_loop(); }")
+        time.sleep(5)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=60)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["ename"] == "Interrupted"
+        assert ":replay" in reply["content"]["evalue"], reply["content"]["evalue"]
+        assert execute(kc, "model.centroids()").status == "error", "the interrupt lost it"
+        replayed = execute(kc, ":replay", timeout=600)
+        assert replayed.status == "ok", replayed.reply
+        said = replayed.stdout()
+        assert "Replaying cell 1 of" in said and ": let model = " in said, said
+        after = execute(kc, digest).result_text()
+        assert before is not None and after == before
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 @pytest.mark.parametrize(

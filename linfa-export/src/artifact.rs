@@ -18,12 +18,14 @@ use crate::card;
 use crate::encode;
 use crate::error::ExportError;
 use crate::hashing::{HASH_BUFFER_SIZE, sha256_hex};
+use crate::lineage;
 use crate::manifest::{
     FORMAT_VERSION, FileEntry, FileRole, MANIFEST_FILE, MODEL_CARD_FILE, MODEL_CBOR_FILE,
     MODEL_JSON_FILE, Manifest, ModelInfo,
 };
 use crate::model::ExportableModel;
 use crate::params::{ExportParams, Timestamp, ValidExportParams};
+use crate::training::{self, ArtifactTrainingRecord, TRAINING_RECORD_FILE};
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,8 +70,9 @@ pub struct Prepared {
 }
 
 /// Builds the manifest and file contents for `model` without touching disk,
-/// with no export time and no attachments. The digest it gives is the one
-/// an export with the same options will have.
+/// with no export time, no attachments and no `training_record.json` (whose
+/// `artifact_path` depends on where it is written). The digest it gives is the
+/// one an export with the same options will have when it has neither.
 pub fn prepare<M: ExportableModel>(
     params: &ValidExportParams,
     model: &M,
@@ -110,6 +113,8 @@ pub fn prepare<M: ExportableModel>(
         files: Default::default(),
         data: params.data.clone(),
         provenance: params.provenance.clone(),
+        training_record: params.training_record_status,
+        lineage: params.lineage.clone(),
         hyperparameters: params
             .hyperparameters
             .clone()
@@ -230,6 +235,24 @@ pub(crate) fn export_validated<M: ExportableModel>(
         let entry = copy_attachment(name, source, &dest)?;
         manifest.files.insert(name.clone(), entry);
     }
+    if let Some(record) = &params.training_record {
+        let file = ArtifactTrainingRecord {
+            seed: record.seed,
+            artifact_path: training::relative_artifact_path(target),
+            cells: record.cells.clone(),
+        };
+        let bytes = file.to_pretty_json().into_bytes();
+        let path = root.join(TRAINING_RECORD_FILE);
+        write_synced(&path, &bytes).map_err(io_err("write", &path))?;
+        manifest.files.insert(
+            TRAINING_RECORD_FILE.to_owned(),
+            FileEntry {
+                role: FileRole::TrainingRecord,
+                size: bytes.len() as u64,
+                sha256: sha256_hex(&bytes),
+            },
+        );
+    }
     manifest.exported_at = match params.timestamp {
         Timestamp::Now => Some(rfc3339(SystemTime::now())),
         Timestamp::At(t) => Some(rfc3339(t)),
@@ -268,6 +291,7 @@ pub(crate) fn export_validated<M: ExportableModel>(
     let _ = staging.keep();
     drop(old);
     sync_dir(parent).map_err(io_err("sync", parent))?;
+    lineage::record_export(&manifest.artifact_sha256);
     tracing::info!(
         dir = %target.display(),
         digest = %manifest.artifact_sha256,

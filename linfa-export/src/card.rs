@@ -7,13 +7,17 @@
 //! except the file table, the artifact digest and the export time. The
 //! toolchain stays in the manifest only, so the card's bytes do not change
 //! with a compiler update. It ends with how to cite the model by its digest
-//! and how a reader checks that digest.
+//! and how a reader checks that digest. A model built on others names them: the Hub's
+//! `base_model` in the front matter (the direct parents), and a "Lineage" section with the
+//! whole chain.
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::lineage::Parent;
 use crate::manifest::{Manifest, Risks};
+use crate::training::describe_training_record;
 
 const NOT_STATED: &str = "_Not stated by the exporter._";
 
@@ -51,6 +55,19 @@ pub fn render(manifest: &Manifest) -> String {
         out.push_str("metrics:\n");
         for name in manifest.metrics.keys() {
             let _ = writeln!(out, "- {}", q(name));
+        }
+    }
+    // The Hub's `base_model`: one name, or a list when the model has several parents.
+    match manifest.lineage.as_slice() {
+        [] => {}
+        [parent] => {
+            let _ = writeln!(out, "base_model: {}", q(&parent.name));
+        }
+        parents => {
+            out.push_str("base_model:\n");
+            for parent in parents {
+                let _ = writeln!(out, "- {}", q(&parent.name));
+            }
         }
     }
     out.push_str("---\n\n");
@@ -122,6 +139,16 @@ pub fn render(manifest: &Manifest) -> String {
         }
     }
 
+    if !manifest.lineage.is_empty() {
+        out.push_str("## Lineage\n\n");
+        out.push_str(
+            "Built on these artifacts, verified when they were loaded (each with the lineage \
+             it records):\n\n",
+        );
+        lineage_list(&mut out, &manifest.lineage, 0);
+        out.push('\n');
+    }
+
     out.push_str("## Reproducibility\n\n");
     match &manifest.provenance {
         None => out.push_str("_No seed or session history was recorded._\n\n"),
@@ -142,6 +169,15 @@ pub fn render(manifest: &Manifest) -> String {
                 );
             } else {
                 out.push_str("- No non-reproducible step was recorded.\n");
+            }
+            // Said whenever a session could have recorded the cells (and left out for exports
+            // without any, whose cards keep the bytes they had before the record existed).
+            if manifest.training_record.is_some() || !p.cells.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "- Training record: {}",
+                    describe_training_record(manifest.training_record)
+                );
             }
             out.push('\n');
         }
@@ -196,6 +232,26 @@ fn citation(out: &mut String, name: &str) {
          author signed it (`model.sig`, OpenSSF model_signing format), `linfa-export verify \
          <folder> --public-key <author's key>.pem` checks the signature too.\n",
     );
+}
+
+/// The parents as a nested Markdown list.
+fn lineage_list(out: &mut String, parents: &[Parent], depth: usize) {
+    for parent in parents {
+        let signer = match &parent.signer {
+            Some(key) => format!("signed by key `{key}`"),
+            None => "signature not checked".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{:indent$}- **{}** (`{}`), sha256 `{}`, {signer}",
+            "",
+            one_line(&parent.name),
+            parent.model_type,
+            parent.artifact_sha256,
+            indent = depth * 2
+        );
+        lineage_list(out, &parent.lineage, depth + 1);
+    }
 }
 
 fn risks(out: &mut String, risks: &Risks) {
@@ -268,6 +324,8 @@ mod tests {
             files: Default::default(),
             data: None,
             provenance: None,
+            training_record: None,
+            lineage: Vec::new(),
             hyperparameters: None,
             metrics: [("accuracy: top-1".to_owned(), 0.5)].into(),
             toolchain: Toolchain {
@@ -308,6 +366,44 @@ mod tests {
         );
         // The title stays on one line.
         assert!(text.contains("\n# evil --- license: stolen\n"), "{text}");
+    }
+
+    #[test]
+    fn parents_are_the_base_model_and_the_lineage_section() {
+        let parent = |name: &str, digest: char| Parent {
+            artifact_sha256: digest.to_string().repeat(64),
+            name: name.to_owned(),
+            model_type: "linfa_trees::DecisionTree<f64, usize>".to_owned(),
+            signer: None,
+            lineage: Vec::new(),
+        };
+        let mut m = manifest(CardFields {
+            name: "child".to_owned(),
+            ..CardFields::default()
+        });
+        let mut b = parent("b", 'b');
+        b.lineage = vec![parent("a", 'a')];
+        b.signer = Some("f00d".to_owned());
+        m.lineage = vec![b.clone()];
+        let text = render(&m);
+        assert!(text.contains("\nbase_model: \"b\"\n---\n"), "{text}");
+        assert!(text.contains("## Lineage\n"), "{text}");
+        assert!(
+            text.contains("- **b** (`linfa_trees::DecisionTree<f64, usize>`), sha256 `bbbb"),
+            "{text}"
+        );
+        assert!(text.contains("signed by key `f00d`\n  - **a** ("), "{text}");
+        m.lineage.push(parent("c", 'c'));
+        let text = render(&m);
+        assert!(
+            text.contains("\nbase_model:\n- \"b\"\n- \"c\"\n---\n"),
+            "{text}"
+        );
+        let card = crate::ModelCard::parse(&text);
+        assert!(
+            card.metadata
+                .contains(&("base_model".to_owned(), "b, c".to_owned()))
+        );
     }
 
     #[test]

@@ -88,7 +88,8 @@ impl Diff {
 }
 
 /// Fields that differ between manifests `a` and `b`, in a fixed order: the
-/// artifact digest, model, files, data, provenance, hyper-parameters,
+/// artifact digest, model, files, data, provenance, training record, lineage
+/// (direct parents by digest), hyper-parameters,
 /// metrics, toolchain, crate versions, card. The export time is ignored, as
 /// it is by the digest.
 pub fn diff(a: &Manifest, b: &Manifest) -> Vec<Difference> {
@@ -164,6 +165,29 @@ pub fn diff(a: &Manifest, b: &Manifest) -> Vec<Difference> {
         pb.and_then(|p| p.kernel.as_ref())
             .map(|k| format!("{} {}", k.name, k.version)),
     );
+
+    d.field(
+        "training_record",
+        a.training_record.map(|s| s.as_str().to_owned()),
+        b.training_record.map(|s| s.as_str().to_owned()),
+    );
+    // Direct parents by digest (a parent's own lineage is covered by its digest).
+    let parents = |m: &Manifest| -> BTreeMap<String, String> {
+        m.lineage
+            .iter()
+            .map(|p| {
+                let signer = p
+                    .signer
+                    .as_deref()
+                    .map_or(String::new(), |k| format!(", signed by key {k}"));
+                (
+                    p.artifact_sha256.clone(),
+                    format!("{} ({}){signer}", p.name, p.model_type),
+                )
+            })
+            .collect()
+    };
+    d.maps("lineage", &parents(a), &parents(b), String::clone);
 
     match (&a.hyperparameters, &b.hyperparameters) {
         (Some(Value::Object(x)), Some(Value::Object(y))) => {
@@ -243,6 +267,8 @@ mod tests {
             files: Default::default(),
             data: None,
             provenance: None,
+            training_record: None,
+            lineage: Vec::new(),
             hyperparameters: Some(serde_json::json!({"k": 2})),
             metrics: [("r2".to_owned(), 0.5)].into(),
             toolchain: Toolchain {
@@ -256,6 +282,31 @@ mod tests {
                 ..CardFields::default()
             },
         }
+    }
+
+    #[test]
+    fn lineage_and_training_record_changes_are_named() {
+        let a = base();
+        let mut b = base();
+        b.training_record = Some(crate::TrainingRecordStatus::Withheld);
+        b.lineage = vec![crate::Parent {
+            artifact_sha256: "a".repeat(64),
+            name: "parent".to_owned(),
+            model_type: "linfa_reduction::Pca<f64>".to_owned(),
+            signer: Some("f00d".to_owned()),
+            lineage: Vec::new(),
+        }];
+        let fields: Vec<String> = diff(&a, &b).into_iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            fields,
+            [
+                "training_record: (absent) -> withheld".to_owned(),
+                format!(
+                    "lineage.{}: (absent) -> parent (linfa_reduction::Pca<f64>), signed by key f00d",
+                    "a".repeat(64)
+                ),
+            ]
+        );
     }
 
     #[test]

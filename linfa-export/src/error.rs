@@ -45,6 +45,40 @@ pub enum ParamsError {
         path: std::path::PathBuf,
         reason: String,
     },
+    #[error(
+        "the notebook session's lineage file {path} (named by {env}) cannot be read: {reason}; restart the kernel, or export with ExportParams::without_session_lineage() and name the parents with ExportParams::parent",
+        env = crate::SESSION_LINEAGE_ENV
+    )]
+    SessionLineage {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error(
+        "the notebook session's training record {path} (named by {env}) cannot be read: {reason}; restart the kernel, or export with ExportParams::without_training_record()",
+        env = crate::TRAINING_RECORD_ENV
+    )]
+    SessionTrainingRecord {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error(
+        "the session's training record lists {record} cells but the provenance lists {provenance}: it would not re-run what the manifest says ran (were the provenance's cells given explicitly?); restart the kernel and run the notebook again, or export with ExportParams::without_training_record()"
+    )]
+    TrainingRecordLength { record: usize, provenance: usize },
+    #[error(
+        "cell {} of the session's training record hashes to {record}, but the provenance lists {provenance} for it: the record would not re-run what the manifest says ran; restart the kernel and run the notebook again, or export with ExportParams::without_training_record()",
+        index + 1
+    )]
+    TrainingRecordCell {
+        /// Zero-based position of the first differing cell.
+        index: usize,
+        record: String,
+        provenance: String,
+    },
+    #[error(
+        "parent `{name}` has artifact digest `{digest}`, which is not a sha256 digest: pass a verified artifact to ExportParams::parent"
+    )]
+    BadParentDigest { name: String, digest: String },
 }
 
 /// Writing an artifact failed; the target folder was not created.
@@ -220,6 +254,15 @@ pub enum VerifyError {
     NotSigned { file: String },
     #[error("{file}: signed, but no longer in the artifact; it was removed after signing")]
     SignedFileMissing { file: String },
+    #[error(
+        "the artifact verified, but the session's lineage file {path} (named by {env}) cannot be updated ({reason}), so a later export would not name it as a parent; fix or remove that file, or restart the kernel",
+        env = crate::SESSION_LINEAGE_ENV
+    )]
+    SessionLineage { path: PathBuf, reason: String },
+    #[error("{file}: not a valid training record: {reason}")]
+    TrainingRecordInvalid { file: String, reason: String },
+    #[error("{refused}")]
+    ArtifactRefused { refused: Box<crate::Refused> },
 }
 
 impl VerifyError {
@@ -227,6 +270,8 @@ impl VerifyError {
     pub fn file(&self) -> String {
         match self {
             Self::ManifestMissing { dir } => dir.display().to_string(),
+            Self::SessionLineage { path, .. } => path.display().to_string(),
+            Self::ArtifactRefused { refused } => refused.dir.display().to_string(),
             Self::Io { file, .. }
             | Self::ManifestTooLarge { file, .. }
             | Self::ManifestInvalid { file, .. }
@@ -253,7 +298,8 @@ impl VerifyError {
             | Self::SignedStatementInvalid { file, .. }
             | Self::ChangedAfterSigning { file, .. }
             | Self::NotSigned { file }
-            | Self::SignedFileMissing { file } => file.clone(),
+            | Self::SignedFileMissing { file }
+            | Self::TrainingRecordInvalid { file, .. } => file.clone(),
         }
     }
 }

@@ -8,6 +8,8 @@
 //! - `model.cbor`: the same canonical tree as CBOR, smaller (optional);
 //! - `MODEL_CARD.md`: a Hugging Face style model card generated from the manifest;
 //! - attachments the caller chose (optional);
+//! - `training_record.json`: the session's cells and seed, to re-run them
+//!   (inside a repronote session, unless withheld);
 //! - `manifest.json`: format version, model type and crate versions, sha256
 //!   and size of every file, training-data fingerprint, seed and session
 //!   provenance, hyper-parameters, metrics, toolchain, and one artifact
@@ -95,7 +97,35 @@
 //!
 //! Inside a repronote notebook session, exports also record the session's
 //! provenance (seed, executed cells, kernel) without being asked
-//! ([`SESSION_PROVENANCE_ENV`]). [`relaunch`] turns a verified artifact into
+//! ([`SESSION_PROVENANCE_ENV`]).
+//!
+//! # Building on a shared model, and checking its claim
+//!
+//! - **Lineage.** Every successful [`load`] (and every verification that
+//!   holds, except of an artifact this session exported itself) adds the
+//!   artifact to the session's lineage: the file named by
+//!   [`SESSION_LINEAGE_ENV`] in a kernel, where each cell is a separate
+//!   library, or a process-wide list in a plain program. Every later export
+//!   records those parents in its manifest (`lineage`, a [`Parent`] each,
+//!   with the parent's own lineage nested, and the signer's key when a
+//!   signature was checked); [`ExportParams::parent`] adds one,
+//!   [`ExportParams::without_session_lineage`] leaves the session's out. The
+//!   card names the direct parents as the Hub's `base_model`; `linfa-export
+//!   verify DIR --lineage PARENT…` checks them ([`check_parents`]).
+//! - **Training record.** When the kernel provides the cells' source
+//!   ([`TRAINING_RECORD_ENV`]) and it is the record of what the provenance
+//!   lists, the export ships it as `training_record.json`
+//!   ([`ArtifactTrainingRecord`], read back with [`read_training_record`]);
+//!   a mismatch is an error at `check`. [`ExportParams::without_training_record`]
+//!   withholds it, and the manifest says so (`"training_record": "withheld"`).
+//! - **Reproduction.** [`compare_reproduction`] verifies an artifact and its
+//!   re-run and says whether the artifact digest is the same, or which files
+//!   and metrics differ and by how much; [`check_data_folder`] and
+//!   [`missing_data`] say which data file a re-run lacks, with the
+//!   fingerprint it must have.
+//!
+//! Both new manifest fields are left out when empty, so every manifest
+//! written before them keeps its bytes and its artifact digest. [`relaunch`] turns a verified artifact into
 //! a repository that relaunches the environment that made it (Binder badge,
 //! pinned `binder/`, a notebook that verifies, loads and uses the model).
 
@@ -103,6 +133,7 @@ mod artifact;
 mod build_info;
 mod bundle;
 mod card;
+mod data_folder;
 mod diff;
 mod encode;
 mod error;
@@ -110,15 +141,18 @@ mod fingerprint;
 mod folder;
 mod hashing;
 mod keys;
+mod lineage;
 mod load;
 mod manifest;
 mod model;
 mod notebook;
 mod params;
 mod relaunch;
+mod reproduce;
 mod session;
 mod signature;
 mod statement;
+mod training;
 mod trust;
 mod verify;
 
@@ -127,11 +161,15 @@ pub use build_info::{
     LINFA_EXPORT_VERSION, RUSTC_VERSION, TARGET, format_compatible, locked_crates, locked_version,
 };
 pub use card::render as render_card;
+pub use data_folder::{DataCheck, MissingData, check_data_folder, missing_data};
 pub use diff::{Difference, diff};
 pub use error::{ExportError, ParamsError, SignError, TrustError, VerifyError};
 pub use fingerprint::{ArrayFingerprint, CanonicalElement, DataFingerprint};
 pub use hashing::{HASH_BUFFER_SIZE, is_sha256_hex, sha256_hex};
 pub use keys::{Curve, PrivateKey, PublicKey};
+pub use lineage::{
+    LineageMismatch, Parent, SESSION_LINEAGE_ENV, check_parents, lineage_tree, session_lineage,
+};
 pub use load::{Loaded, load, load_trusted, load_with};
 pub use manifest::{
     CardFields, FORMAT_VERSION, FileEntry, FileRole, KernelInfo, MANIFEST_FILE, MODEL_CARD_FILE,
@@ -145,8 +183,14 @@ pub use relaunch::{
     JUPYTERLAB_VERSION, NOTEBOOK_FILE, PYTHON_VERSION, RelaunchError, RelaunchOptions,
     RelaunchReport, relaunch, rust_type, rustc_version,
 };
-pub use session::{SESSION_PROVENANCE_ENV, session_provenance};
+pub use reproduce::{FileChange, MetricChange, Reproduction, compare_reproduction};
+pub use session::{SESSION_PROVENANCE_ENV, SessionContext, session_provenance};
 pub use signature::{SignatureInfo, Signed, read_signature, sign};
 pub use statement::SignedFile;
+pub use training::{
+    ArtifactTrainingRecord, RecordedCell, TRAINING_RECORD_ENV, TRAINING_RECORD_FILE,
+    TrainingRecord, TrainingRecordStatus, describe_training_record, read_training_record,
+    read_training_record_with, session_training_record,
+};
 pub use trust::{Assurance, Refused, Trust, Verified};
-pub use verify::{VerifyOptions, VerifyReport, verify, verify_trusted, verify_with};
+pub use verify::{VerifyOptions, VerifyReport, read_manifest, verify, verify_trusted, verify_with};

@@ -3,13 +3,15 @@
 //! Loading is verification first: every file is re-hashed (the model file from the very
 //! bytes that are then decoded, so it cannot change between check and use), the trust policy
 //! is checked (a pinned digest, a required signer), the model type and crate version are
-//! checked, and only then is anything deserialized.
+//! checked, and only then is anything deserialized. A model handed out is a model the session
+//! builds on, so it joins the session's lineage (see [`lineage`](crate::lineage)).
 
 use std::path::Path;
 
 use crate::build_info;
 use crate::encode;
 use crate::error::VerifyError;
+use crate::lineage::{self, Parent, Use};
 use crate::manifest::{FileRole, MANIFEST_FILE, Manifest, ModelInfo};
 use crate::model::ExportableModel;
 use crate::trust::{Assurance, Trust};
@@ -113,6 +115,13 @@ pub fn load_with<M: ExportableModel>(
         reason,
     })?;
     tracing::debug!(dir = %dir.display(), file = %file, "loaded {}", manifest.model.full_type());
+    if options.record_lineage {
+        // The model is verified and decoded; still, it is not handed out when the session
+        // cannot remember it: an export made with it would silently claim no parent (see
+        // `lineage::record`).
+        let parent = Parent::of(&manifest, &verified.assurance, Some(dir));
+        lineage::record(parent, Use::Loaded)?;
+    }
     Ok(Loaded {
         model,
         manifest,

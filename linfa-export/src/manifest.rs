@@ -15,6 +15,8 @@ use serde_json::Value;
 use crate::error::VerifyError;
 use crate::fingerprint::DataFingerprint;
 use crate::hashing::{is_sha256_hex, sha256_hex};
+use crate::lineage::Parent;
+use crate::training::{TRAINING_RECORD_FILE, TrainingRecordStatus};
 
 /// Manifest format version written and read by this build.
 pub const FORMAT_VERSION: u32 = 1;
@@ -37,6 +39,7 @@ pub const RESERVED_FILES: &[&str] = &[
     MODEL_CBOR_FILE,
     MODEL_CARD_FILE,
     SIGNATURE_FILE,
+    TRAINING_RECORD_FILE,
 ];
 
 /// Everything recorded about one exported model.
@@ -57,6 +60,15 @@ pub struct Manifest {
     pub data: Option<DataFingerprint>,
     /// Seed and session history, when known.
     pub provenance: Option<Provenance>,
+    /// Whether `training_record.json` (the cells' source, to re-run them) is in the artifact:
+    /// `included`, `withheld` by the author, or no field (exported outside a session). Left out
+    /// when `None`, so manifests written before the field existed keep their bytes and digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_record: Option<TrainingRecordStatus>,
+    /// The verified artifacts this one was built on, each with its own lineage. Left out when
+    /// empty, so manifests written before the field existed keep their bytes and digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lineage: Vec<Parent>,
     /// Hyper-parameters, given by the caller or derived from the model.
     pub hyperparameters: Option<Value>,
     /// Evaluation metrics given by the caller.
@@ -106,6 +118,8 @@ pub enum FileRole {
     ModelCard,
     /// A file the caller attached (data sample, plot, notebook…).
     Attachment,
+    /// The session's training record (`training_record.json`).
+    TrainingRecord,
 }
 
 impl FileRole {
@@ -116,6 +130,7 @@ impl FileRole {
             Self::ModelCbor => "model_cbor",
             Self::ModelCard => "model_card",
             Self::Attachment => "attachment",
+            Self::TrainingRecord => "training_record",
         }
     }
 }

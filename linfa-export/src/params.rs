@@ -17,9 +17,11 @@ use crate::artifact::{self, ExportReport};
 use crate::error::{ExportError, ParamsError};
 use crate::fingerprint::DataFingerprint;
 use crate::hashing::is_sha256_hex;
+use crate::lineage::{self, Parent};
 use crate::manifest::{CardFields, Provenance, RESERVED_FILES, check_relative_path};
 use crate::model::ExportableModel;
-use crate::session;
+use crate::session::{self, SessionContext};
+use crate::training::{self, TrainingRecord, TrainingRecordStatus};
 
 /// When the export says it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,13 @@ pub struct ValidExportParams {
     pub(crate) overwrite: bool,
     pub(crate) timestamp: Timestamp,
     pub(crate) attachments: Vec<(String, PathBuf)>,
+    /// Parents given with [`ExportParams::parent`]; once checked, the whole lineage.
+    pub(crate) lineage: Vec<Parent>,
+    pub(crate) session_lineage: bool,
+    pub(crate) withhold_training_record: bool,
+    /// The session's training record, once checked against the provenance.
+    pub(crate) training_record: Option<TrainingRecord>,
+    pub(crate) training_record_status: Option<TrainingRecordStatus>,
 }
 
 /// Export options under construction.
@@ -78,6 +87,11 @@ impl ExportParams {
             overwrite: false,
             timestamp: Timestamp::Now,
             attachments: Vec::new(),
+            lineage: Vec::new(),
+            session_lineage: true,
+            withhold_training_record: false,
+            training_record: None,
+            training_record_status: None,
         })
     }
 
@@ -198,6 +212,30 @@ impl ExportParams {
         self.0.attachments.push((name.into(), source.into()));
         self
     }
+
+    /// Records `parent` as an artifact this model was built on, besides the ones the session
+    /// loaded: a [`&Verified`](crate::Verified), a [`&Loaded`](crate::Loaded) or a
+    /// [`Parent`]. The same artifact given twice (or also loaded) is recorded once.
+    pub fn parent(mut self, parent: impl Into<Parent>) -> Self {
+        lineage::add(&mut self.0.lineage, parent.into());
+        self
+    }
+
+    /// Leaves out the parents the session loaded or verified (see
+    /// [`session_lineage`](crate::session_lineage)); only those given with
+    /// [`parent`](Self::parent) are recorded.
+    pub fn without_session_lineage(mut self) -> Self {
+        self.0.session_lineage = false;
+        self
+    }
+
+    /// Leaves the session's training record (the source of its cells) out of the artifact,
+    /// for code that must stay private; the manifest then says `"training_record":
+    /// "withheld"`, and the model cannot be re-run from the artifact.
+    pub fn without_training_record(mut self) -> Self {
+        self.0.withhold_training_record = true;
+        self
+    }
 }
 
 impl ParamGuard for ExportParams {
@@ -267,6 +305,19 @@ impl ParamGuard for ExportParams {
                 return Err(ParamsError::MissingNonReproducibleReason);
             }
         }
+        fn check_parents(parents: &[Parent]) -> Result<(), ParamsError> {
+            for parent in parents {
+                if !is_sha256_hex(&parent.artifact_sha256) {
+                    return Err(ParamsError::BadParentDigest {
+                        name: parent.name.clone(),
+                        digest: parent.artifact_sha256.clone(),
+                    });
+                }
+                check_parents(&parent.lineage)?;
+            }
+            Ok(())
+        }
+        check_parents(&p.lineage)?;
         if let Some(data) = &p.data {
             let targets = data.targets.iter().map(|t| ("targets", &t.sha256));
             for (which, digest) in std::iter::once(("records", &data.records.sha256)).chain(targets)
@@ -282,10 +333,24 @@ impl ParamGuard for ExportParams {
         Ok(p)
     }
 
-    /// Validates the options; inside a repronote session the session's provenance is
-    /// added first (see [`SESSION_PROVENANCE_ENV`](crate::SESSION_PROVENANCE_ENV)).
+    /// Validates the options; inside a repronote session the session's provenance, training
+    /// record and lineage are added first (see [`SessionContext::from_env`]), each only when
+    /// these options use it.
     fn check(self) -> Result<ValidExportParams, ParamsError> {
-        self.check_in_session(session::session_provenance()?)
+        let session = SessionContext {
+            provenance: session::session_provenance()?,
+            training_record: if self.0.withhold_training_record {
+                None
+            } else {
+                training::session_training_record()?
+            },
+            lineage: if self.0.session_lineage {
+                lineage::session_lineage()?
+            } else {
+                Vec::new()
+            },
+        };
+        self.check_in(session)
     }
 }
 
@@ -299,10 +364,39 @@ impl ExportParams {
     /// [`check`](Self::check) reads from the environment, passed in instead, so this reads
     /// neither the environment nor a file.
     pub fn check_in_session(
-        mut self,
+        self,
         session: Option<Provenance>,
     ) -> Result<ValidExportParams, ParamsError> {
-        self.0.provenance = session::merge(self.0.provenance.take(), session);
+        self.check_in(SessionContext {
+            provenance: session,
+            ..SessionContext::default()
+        })
+    }
+
+    /// Validates the options with `session` as everything the notebook session hands an
+    /// export (provenance, training record, lineage), reading neither the environment nor a
+    /// file. The training record must be the record of the merged provenance's cells
+    /// ([`ParamsError::TrainingRecordLength`], [`ParamsError::TrainingRecordCell`]).
+    pub fn check_in(mut self, session: SessionContext) -> Result<ValidExportParams, ParamsError> {
+        let p = &mut self.0;
+        p.provenance = session::merge(p.provenance.take(), session.provenance);
+        if p.session_lineage {
+            let explicit = std::mem::replace(&mut p.lineage, session.lineage);
+            for parent in explicit {
+                lineage::add(&mut p.lineage, parent);
+            }
+        }
+        if p.withhold_training_record {
+            p.training_record = None;
+            p.training_record_status = Some(TrainingRecordStatus::Withheld);
+        } else if let Some(record) = session.training_record {
+            training::check_matches(&record, p.provenance.as_ref())?;
+            p.training_record = Some(record);
+            p.training_record_status = Some(TrainingRecordStatus::Included);
+        } else {
+            p.training_record = None;
+            p.training_record_status = None;
+        }
         self.check_ref()?;
         Ok(self.0)
     }

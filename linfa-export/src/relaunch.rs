@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::manifest::{MANIFEST_FILE, MODEL_CARD_FILE, Manifest, ModelInfo, SIGNATURE_FILE};
-use crate::verify::verify;
+use crate::verify::{VerifyOptions, verify_quiet};
 
 /// Python and JupyterLab of the generated environment: those of this project's `binder/`.
 pub const PYTHON_VERSION: &str = "3.11.7";
@@ -66,7 +66,7 @@ pub fn relaunch(
     target: &Path,
     options: &RelaunchOptions,
 ) -> Result<RelaunchReport, RelaunchError> {
-    let manifest = match verify(artifact).into_result() {
+    let manifest = match verify_quiet(artifact, &VerifyOptions::default()).into_result() {
         Ok(verified) => verified.manifest,
         Err(refused) => {
             let problems: Vec<String> = refused.problems.iter().map(ToString::to_string).collect();

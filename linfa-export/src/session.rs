@@ -14,7 +14,36 @@
 use std::path::PathBuf;
 
 use crate::error::ParamsError;
+use crate::lineage::{self, Parent};
 use crate::manifest::Provenance;
+use crate::training::{self, TrainingRecord};
+
+/// Everything a notebook session hands an export: what
+/// [`ExportParams::check`](crate::ExportParams::check) reads, and what
+/// [`ExportParams::check_in`](crate::ExportParams::check_in) takes instead.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionContext {
+    /// The session's provenance (seed, cell digests, kernel).
+    pub provenance: Option<Provenance>,
+    /// The session's cells with their source, to ship as `training_record.json`.
+    pub training_record: Option<TrainingRecord>,
+    /// The artifacts the session loaded or verified, in order of first use.
+    pub lineage: Vec<Parent>,
+}
+
+impl SessionContext {
+    /// Reads all three from the running session ([`SESSION_PROVENANCE_ENV`],
+    /// [`TRAINING_RECORD_ENV`](crate::TRAINING_RECORD_ENV),
+    /// [`SESSION_LINEAGE_ENV`](crate::SESSION_LINEAGE_ENV)); outside a kernel, the provenance
+    /// and training record are `None` and the lineage is this process's.
+    pub fn from_env() -> Result<SessionContext, ParamsError> {
+        Ok(SessionContext {
+            provenance: session_provenance()?,
+            training_record: training::session_training_record()?,
+            lineage: lineage::session_lineage()?,
+        })
+    }
+}
 
 /// Names the file holding the running session's provenance.
 pub use repronote_prelude::contract::PROVENANCE_FILE_ENV as SESSION_PROVENANCE_ENV;

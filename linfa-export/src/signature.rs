@@ -23,7 +23,7 @@ use crate::hashing::{is_sha256_hex, sha256_hex};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::manifest::{MANIFEST_FILE, Manifest, SIGNATURE_FILE};
 use crate::statement::{self, SignedFile};
-use crate::verify::{VerifyOptions, verify};
+use crate::verify::{VerifyOptions, verify_quiet};
 
 /// What [`sign`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +43,15 @@ pub struct Signed {
 /// replaced (atomically).
 pub fn sign(dir: impl AsRef<Path>, key: &PrivateKey) -> Result<Signed, SignError> {
     let dir = dir.as_ref();
-    let verified = verify(dir).into_result().map_err(|refused| {
-        let problems: Vec<String> = refused.problems.iter().map(ToString::to_string).collect();
-        SignError::Unverified {
-            dir: dir.to_owned(),
-            problems: problems.join("; "),
-        }
-    })?;
+    let verified = verify_quiet(dir, &VerifyOptions::default())
+        .into_result()
+        .map_err(|refused| {
+            let problems: Vec<String> = refused.problems.iter().map(ToString::to_string).collect();
+            SignError::Unverified {
+                dir: dir.to_owned(),
+                problems: problems.join("; "),
+            }
+        })?;
     let files = artifact_files(&verified.manifest);
     let payload = statement::write_statement(&subject_name(dir), &files);
     let signature = key.sign_der(&bundle::pae(&payload));

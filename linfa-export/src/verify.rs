@@ -19,10 +19,12 @@ use std::path::{Path, PathBuf};
 use crate::error::VerifyError;
 use crate::folder::{self, Found, Job};
 use crate::hashing::{parallel_with_buffer, sha256_hex};
+use crate::lineage::{self, Parent, Use};
 use crate::manifest::{
     FileRole, MANIFEST_FILE, Manifest, SIGNATURE_FILE, check_digest_field, check_relative_path,
 };
 use crate::signature;
+use crate::training::TrainingRecordStatus;
 use crate::trust::{Assurance, Refused, Trust, Verified};
 
 /// Limits applied before anything is read, and what must hold beyond consistency.
@@ -36,6 +38,11 @@ pub struct VerifyOptions {
     pub max_model_size: u64,
     /// A pinned digest or a required signer (default: consistency only).
     pub trust: Trust,
+    /// Whether a successful [`verify_with`] (and [`load_with`](crate::load_with)) adds the
+    /// artifact to the session's lineage, so later exports name it as a parent (default
+    /// `true`; see [`session_lineage`](crate::session_lineage)). Tools that only inspect
+    /// artifacts turn it off.
+    pub record_lineage: bool,
 }
 
 impl VerifyOptions {
@@ -61,6 +68,7 @@ impl Default for VerifyOptions {
             max_manifest_size: 16 << 20,
             max_model_size: 4 << 30,
             trust: Trust::default(),
+            record_lineage: true,
         }
     }
 }
@@ -113,8 +121,44 @@ pub fn verify(dir: impl AsRef<Path>) -> VerifyReport {
 }
 
 /// Verifies the artifact at `dir` with `options` (limits and trust policy).
+///
+/// When it verifies, the artifact joins the session's lineage (unless this session exported
+/// it itself, or `options.record_lineage` is off): a later export names it as a parent. A
+/// lineage that cannot be written is a problem in the report
+/// ([`VerifyError::SessionLineage`]).
 pub fn verify_with(dir: impl AsRef<Path>, options: &VerifyOptions) -> VerifyReport {
-    verify_capturing(dir.as_ref(), options, false).0
+    let dir = dir.as_ref();
+    let mut report = verify_quiet(dir, options);
+    if options.record_lineage
+        && report.is_ok()
+        && let Some(manifest) = &report.manifest
+    {
+        let parent = Parent::of(manifest, &report.assurance, Some(dir));
+        if let Err(e) = lineage::record(parent, Use::Verified) {
+            report.problems.push(e);
+        }
+    }
+    report
+}
+
+/// [`verify_with`] without touching the session's lineage: for the library's own checks
+/// (signing, relaunching, comparing), which do not build on the artifact.
+pub(crate) fn verify_quiet(dir: &Path, options: &VerifyOptions) -> VerifyReport {
+    verify_capturing(dir, options, false).0
+}
+
+/// The manifest of the artifact at `dir` once it verifies (lineage untouched), or every
+/// problem as one [`VerifyError::ArtifactRefused`].
+pub(crate) fn verified_manifest(
+    dir: &Path,
+    options: &VerifyOptions,
+) -> Result<Manifest, VerifyError> {
+    verify_quiet(dir, options)
+        .into_result()
+        .map(|verified| verified.manifest)
+        .map_err(|refused| VerifyError::ArtifactRefused {
+            refused: Box::new(refused),
+        })
 }
 
 /// Verifies the artifact at `dir` under `trust`, with default limits.
@@ -130,6 +174,13 @@ pub fn verify_with(dir: impl AsRef<Path>, options: &VerifyOptions) -> VerifyRepo
 /// ```
 pub fn verify_trusted(dir: impl AsRef<Path>, trust: &Trust) -> Result<Verified, Refused> {
     verify_with(dir, &VerifyOptions::trusting(trust.clone())).into_result()
+}
+
+/// The manifest of the artifact at `dir`, once every file verifies (consistency only; the
+/// session's lineage is not touched), or every problem as one
+/// [`VerifyError::ArtifactRefused`].
+pub fn read_manifest(dir: impl AsRef<Path>) -> Result<Manifest, VerifyError> {
+    verified_manifest(dir.as_ref(), &VerifyOptions::default())
 }
 
 /// Verifies `dir`; when `capture_model` is set, the model file that `load`
@@ -238,6 +289,19 @@ pub(crate) fn verify_capturing(
                 capture,
             }),
         }
+    }
+    let has_record = role_seen.contains_key(&FileRole::TrainingRecord);
+    let says_included = manifest.training_record == Some(TrainingRecordStatus::Included);
+    if has_record != says_included {
+        problems.push(VerifyError::ManifestInvalid {
+            file: MANIFEST_FILE.to_owned(),
+            reason: if has_record {
+                "lists a training record but does not say `\"training_record\": \"included\"`"
+                    .to_owned()
+            } else {
+                "says the training record is included but lists no file with that role".to_owned()
+            },
+        });
     }
     if !role_seen.contains_key(&FileRole::ModelJson)
         && !role_seen.contains_key(&FileRole::ModelCbor)

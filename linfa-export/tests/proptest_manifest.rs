@@ -9,7 +9,7 @@ use std::fs;
 
 use linfa_export::{
     ArrayFingerprint, CardFields, DataFingerprint, FileEntry, FileRole, KernelInfo, Manifest,
-    ModelInfo, Provenance, Risks, Toolchain, verify,
+    ModelInfo, Parent, Provenance, Risks, Toolchain, TrainingRecordStatus, verify,
 };
 use proptest::prelude::*;
 
@@ -35,6 +35,35 @@ fn array_fp() -> impl Strategy<Value = ArrayFingerprint> {
         })
 }
 
+/// Parents up to three generations deep, any text in names, with and without a signer.
+fn lineage() -> impl Strategy<Value = Vec<Parent>> {
+    let leaf = (hex64(), text(), text(), prop::option::of(hex64())).prop_map(
+        |(artifact_sha256, name, model_type, signer)| Parent {
+            artifact_sha256,
+            name,
+            model_type,
+            signer,
+            lineage: Vec::new(),
+        },
+    );
+    let parent = leaf.prop_recursive(3, 8, 2, |inner| {
+        (
+            hex64(),
+            text(),
+            prop::option::of(hex64()),
+            prop::collection::vec(inner, 0..3),
+        )
+            .prop_map(|(artifact_sha256, name, signer, lineage)| Parent {
+                artifact_sha256,
+                name,
+                model_type: "linfa_trees::DecisionTree<f64, usize>".to_owned(),
+                signer,
+                lineage,
+            })
+    });
+    prop::collection::vec(parent, 0..3)
+}
+
 fn manifest() -> impl Strategy<Value = Manifest> {
     let files = prop::collection::btree_map(
         "[a-zA-Z0-9_./-]{1,20}",
@@ -43,7 +72,8 @@ fn manifest() -> impl Strategy<Value = Manifest> {
                 Just(FileRole::ModelJson),
                 Just(FileRole::ModelCbor),
                 Just(FileRole::ModelCard),
-                Just(FileRole::Attachment)
+                Just(FileRole::Attachment),
+                Just(FileRole::TrainingRecord)
             ],
             any::<u64>(),
             hex64(),
@@ -115,7 +145,14 @@ fn manifest() -> impl Strategy<Value = Manifest> {
         provenance,
         metrics,
         hyper,
-        prop::option::of(text()),
+        (
+            prop::option::of(text()),
+            prop::option::of(prop_oneof![
+                Just(TrainingRecordStatus::Included),
+                Just(TrainingRecordStatus::Withheld)
+            ]),
+            lineage(),
+        ),
         card,
     )
         .prop_map(
@@ -126,7 +163,7 @@ fn manifest() -> impl Strategy<Value = Manifest> {
                 provenance,
                 metrics,
                 hyperparameters,
-                exported_at,
+                (exported_at, training_record, lineage),
                 card,
             )| {
                 let mut m = Manifest {
@@ -142,6 +179,8 @@ fn manifest() -> impl Strategy<Value = Manifest> {
                     files,
                     data,
                     provenance,
+                    training_record,
+                    lineage,
                     hyperparameters,
                     metrics,
                     toolchain: Toolchain {

@@ -33,6 +33,8 @@ fn params(name: &str, data: DataFingerprint, at_secs: u64) -> ExportParams {
         .data(data)
         .seed(SEED)
         .timestamp(Timestamp::At(UNIX_EPOCH + Duration::from_secs(at_secs)))
+        // The tests of this binary share one process, so one's loads would be another's parents.
+        .without_session_lineage()
 }
 
 /// How repeatable a model family's training is in linfa 0.8.1.

@@ -32,7 +32,9 @@ pub fn source_without_stack() -> String {
     kept
 }
 
-pub use repronote_prelude::contract::{CELL_SEED_FILE_ENV, FLUSH_FIFO_ENV, STACK_IMPORT};
+pub use repronote_prelude::contract::{
+    CELL_SEED_FILE_ENV, FLUSH_FIFO_ENV, LINEAGE_FILE_ENV, STACK_IMPORT,
+};
 
 /// The statement that starts the stdout flusher; run again whenever the evaluation process
 /// restarts, since the flusher lives in that process.

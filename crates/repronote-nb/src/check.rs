@@ -15,11 +15,9 @@ use nbformat::v4::{Cell, Notebook};
 const SIGNATURE_FILE: &str = "model.sig";
 use sha2::{Digest, Sha256};
 
+use super::folder::copy_folder;
 use super::outputs;
 use super::run::{RunError, RunOptions, run_notebook};
-
-/// The most a notebook's folder may hold to be copied for a run.
-const MAX_FOLDER_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Why a check could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +51,7 @@ pub async fn run_twice(
     let mut records: [RunRecord; 2] = Default::default();
     for (run, record) in records.iter_mut().enumerate() {
         let copy = tempfile_dir()?;
-        copy_folder(folder, &copy).map_err(|reason| CheckError::Copy {
+        copy_folder(folder, &copy, &[]).map_err(|reason| CheckError::Copy {
             folder: folder.to_owned(),
             reason,
         })?;
@@ -206,31 +204,6 @@ fn tempfile_dir() -> Result<PathBuf, CheckError> {
 }
 
 /// Copies the files a notebook may read (hidden entries and symbolic links left out).
-fn copy_folder(from: &Path, to: &Path) -> Result<(), String> {
-    let mut total = 0u64;
-    let entries = walkdir::WalkDir::new(from)
-        .min_depth(1)
-        .into_iter()
-        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in entries {
-        let entry = entry.map_err(|e| e.to_string())?;
-        let target = to.join(entry.path().strip_prefix(from).map_err(|e| e.to_string())?);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
-        } else if entry.file_type().is_file() {
-            total += entry.metadata().map_err(|e| e.to_string())?.len();
-            if total > MAX_FOLDER_BYTES {
-                return Err(format!(
-                    "it holds more than {} MiB; move the notebook to a folder with only what it reads",
-                    MAX_FOLDER_BYTES / 1024 / 1024
-                ));
-            }
-            std::fs::copy(entry.path(), &target).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,18 +296,5 @@ mod tests {
         write_artifact("this-run");
         let found = artifacts_in(dir.path(), &before);
         assert_eq!(found.keys().collect::<Vec<_>>(), ["this-run"]);
-    }
-
-    #[test]
-    fn a_folder_is_copied_without_hidden_entries() {
-        let from = tempfile::tempdir().unwrap();
-        let to = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(from.path().join("data")).unwrap();
-        std::fs::write(from.path().join("data/x.csv"), "1").unwrap();
-        std::fs::create_dir_all(from.path().join(".ipynb_checkpoints")).unwrap();
-        std::fs::write(from.path().join(".ipynb_checkpoints/n.ipynb"), "{}").unwrap();
-        copy_folder(from.path(), to.path()).unwrap();
-        assert!(to.path().join("data/x.csv").is_file());
-        assert!(!to.path().join(".ipynb_checkpoints").exists());
     }
 }

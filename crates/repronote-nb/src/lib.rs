@@ -4,6 +4,8 @@
 //!   as Jupyter would start it, driven over ZeroMQ by `repronote_zmq::client`), like
 //!   `nbconvert --execute`;
 //! - [`check`]: run it twice in fresh kernels and compare outputs and exported artifacts;
+//! - [`reproduce`]: re-run an exported model's training record in a fresh kernel and compare
+//!   the artifact it writes with the original;
 //! - [`format`], [`lint`], [`strip`]: rustfmt on code cells, the seeding policy per cell, and
 //!   outputs removed; [`clippy`] adds clippy's advice per cell to `lint`.
 //!
@@ -13,9 +15,11 @@
 pub mod check;
 pub mod clippy;
 pub mod file;
+mod folder;
 pub mod format;
 pub mod lint;
 mod outputs;
+pub mod reproduce;
 pub mod run;
 pub mod strip;
 

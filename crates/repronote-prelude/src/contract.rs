@@ -13,6 +13,12 @@ pub const CELL_SEED_FILE_ENV: &str = "REPRONOTE_CELL_SEED_FILE";
 pub const FLUSH_FIFO_ENV: &str = "REPRONOTE_FLUSH_FIFO";
 /// Names the file holding the session's provenance, which linfa-export reads on every export.
 pub const PROVENANCE_FILE_ENV: &str = "REPRONOTE_PROVENANCE_FILE";
+/// Names the file holding the session's training record (the source and identity of every cell
+/// the provenance lists), which linfa-export copies into an export so `nb reproduce` can re-run it.
+pub const TRAINING_RECORD_FILE_ENV: &str = "REPRONOTE_TRAINING_RECORD_FILE";
+/// Names the file where linfa-export lists the artifacts this session loaded after verifying
+/// them: the parents every later export of the session records as its lineage.
+pub const LINEAGE_FILE_ENV: &str = "REPRONOTE_LINEAGE_FILE";
 /// Set by the kernel for cargo's rustc wrapper: the cells' crate is compiled through this binary.
 pub const RUSTC_WRAPPER_ENV: &str = "REPRONOTE_RUSTC_WRAPPER";
 /// `off` (the default) or `thin`: rustc's crate-local LTO for cells.

@@ -48,3 +48,34 @@ pub struct KernelInfo {
     pub name: String,
     pub version: String,
 }
+
+/// What re-runs a session: its seed and every cell the provenance lists, in the same order, with
+/// the identity each cell's seed was derived from. The kernel writes it beside the provenance
+/// (to the file named by [`crate::contract::TRAINING_RECORD_FILE_ENV`]); linfa-export copies it
+/// into an export; `nb reproduce` and `:replay` run it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingRecord {
+    /// The session seed the first cell ran under.
+    pub seed: u64,
+    /// The cells, in execution order: `cells[i]`'s source hashes to the provenance's `cells[i]`.
+    pub cells: Vec<RecordedCell>,
+}
+
+/// One cell of a [`TrainingRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedCell {
+    /// The cell's source as the user wrote it, magics included.
+    pub source: String,
+    /// The `cellId` the notebook sent (its seed's identity); `None` when the seed came from the
+    /// source itself.
+    pub id: Option<String>,
+}
+
+impl RecordedCell {
+    /// SHA-256 (lowercase hex) of the source: the digest the provenance lists for this cell.
+    pub fn sha256(&self) -> String {
+        crate::contract::hex_payload(&Sha256::digest(self.source.as_bytes()))
+    }
+}

@@ -273,6 +273,8 @@ pub enum SeedingMagic {
     ShowSeed,
     SetSeed(u64),
     AllowEntropy,
+    /// `:replay`: re-run the cells that completed, to rebuild what an interrupt lost.
+    Replay,
 }
 
 /// Why a magic line could not be understood.
@@ -311,6 +313,7 @@ pub fn take_magics(code: &str) -> Result<(Vec<SeedingMagic>, String), MagicError
                 }
             },
             Some(":allow_entropy") => SeedingMagic::AllowEntropy,
+            Some(":replay") => SeedingMagic::Replay,
             _ => {
                 rest.push(line);
                 continue;

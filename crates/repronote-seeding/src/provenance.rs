@@ -2,20 +2,26 @@
 //!
 //! The kernel keeps the session seed, the sha256 of every cell that ran (its source as the user
 //! wrote it, magics included, in execution order; cells refused or rejected by the compiler ran
-//! nothing and are left out), whether the session was marked non-reproducible and why, and the
+//! nothing and are left out, and so are cells interrupted or killed with their evaluation
+//! process, whose effects were lost with it), whether the session was marked non-reproducible and why, and the
 //! kernel's name and version. Before each cell it writes this record as JSON to the file named by
 //! [`PROVENANCE_FILE_ENV`] in the evaluation process's environment, where linfa-export reads it.
+//! Beside it goes the training record ([`TrainingRecord`]): the same cells' sources and the
+//! identities their seeds came from, which an export carries so that `nb reproduce` can re-run
+//! it and `:replay` can rebuild a lost session.
 //! The record is the prelude's [`Provenance`], the very struct linfa-export deserializes; the
 //! crate versions and toolchain are recorded by linfa-export itself, which is compiled inside the
 //! session with the stack's lock and the session's compiler.
 
-pub use repronote_prelude::contract::PROVENANCE_FILE_ENV;
-use repronote_prelude::provenance::{KernelInfo, Provenance};
+pub use repronote_prelude::contract::{PROVENANCE_FILE_ENV, TRAINING_RECORD_FILE_ENV};
+use repronote_prelude::provenance::{KernelInfo, Provenance, RecordedCell, TrainingRecord};
 
 /// The session's record, whose seed is always set (a session always has one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionProvenance {
     record: Provenance,
+    /// `training.cells[i]` is the cell whose digest is `record.cells[i]`.
+    training: TrainingRecord,
     seed: u64,
 }
 
@@ -30,6 +36,10 @@ impl SessionProvenance {
                 }),
                 ..Provenance::default()
             },
+            training: TrainingRecord {
+                seed,
+                cells: Vec::new(),
+            },
             seed,
         }
     }
@@ -43,14 +53,25 @@ impl SessionProvenance {
         self.record.seed = Some(seed);
     }
 
-    /// Adds a cell that is about to run.
-    pub fn record_cell(&mut self, source: &str) {
+    /// Adds a cell that is about to run: its source as the user wrote it, and the identity
+    /// its seed is derived from when the frontend sent one.
+    pub fn record_cell(&mut self, source: &str, id: Option<&str>) {
         self.record.record_cell(source);
+        self.training.cells.push(RecordedCell {
+            source: source.to_owned(),
+            id: id.map(str::to_owned),
+        });
     }
 
-    /// Takes back the cell recorded last: it turned out not to run.
+    /// Takes back the cell recorded last: it turned out not to run, or what it did was lost.
     pub fn forget_last_cell(&mut self) {
         self.record.cells.pop();
+        self.training.cells.pop();
+    }
+
+    /// The seed the session's first cell ran under.
+    pub fn initial_seed(&self) -> u64 {
+        self.training.seed
     }
 
     /// Marks the session non-reproducible; the first reason stays.
@@ -73,6 +94,11 @@ impl SessionProvenance {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(&self.record).expect("the record has only strings and numbers")
     }
+
+    /// The training record as JSON, for the file named by [`TRAINING_RECORD_FILE_ENV`].
+    pub fn training_record_json(&self) -> String {
+        serde_json::to_string(&self.training).expect("the record has only strings and numbers")
+    }
 }
 
 #[cfg(test)]
@@ -82,9 +108,9 @@ mod tests {
     #[test]
     fn the_record_is_what_linfa_export_reads() {
         let mut record = SessionProvenance::new(42);
-        record.record_cell(":seed 42");
-        record.record_cell("let x = 1;");
-        record.record_cell("broken(");
+        record.record_cell(":seed 42", None);
+        record.record_cell("let x = 1;", Some("cell-2"));
+        record.record_cell("broken(", None);
         record.forget_last_cell();
         record.mark_non_reproducible("entropy was allowed with `:allow_entropy`");
         record.mark_non_reproducible("a later reason");
@@ -119,5 +145,14 @@ mod tests {
                 "seed"
             ]
         );
+        let training: TrainingRecord =
+            serde_json::from_str(&record.training_record_json()).unwrap();
+        assert_eq!(training.seed, 42);
+        let digests: Vec<String> = training.cells.iter().map(RecordedCell::sha256).collect();
+        assert_eq!(
+            digests, read.cells,
+            "the record's sources are the cells the digests name"
+        );
+        assert_eq!(training.cells[1].id.as_deref(), Some("cell-2"));
     }
 }

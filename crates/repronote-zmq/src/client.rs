@@ -212,7 +212,19 @@ impl KernelClient {
         silent: bool,
         limit: Duration,
     ) -> Result<Execution, ClientError> {
-        let request = self.request(ExecuteRequest {
+        self.execute_cell(code, None, silent, limit).await
+    }
+
+    /// [`execute`](Self::execute) for a cell with an identity: `cell_id` goes in the request's
+    /// metadata as JupyterLab's `cellId`, from which the kernel derives the cell's seed.
+    pub async fn execute_cell(
+        &mut self,
+        code: &str,
+        cell_id: Option<&str>,
+        silent: bool,
+        limit: Duration,
+    ) -> Result<Execution, ClientError> {
+        let mut request = self.request(ExecuteRequest {
             code: code.to_owned(),
             silent,
             store_history: !silent,
@@ -220,6 +232,9 @@ impl KernelClient {
             allow_stdin: false,
             stop_on_error: true,
         });
+        if let Some(id) = cell_id {
+            request.metadata = serde_json::json!({ "cellId": id });
+        }
         self.send_shell(&request).await?;
         let deadline = Instant::now() + limit;
         let mut messages = Vec::new();

@@ -13,6 +13,7 @@ use repronote_nb::clippy::{Clippy, ClippyError};
 use repronote_nb::file::{read_notebook, write_notebook};
 use repronote_nb::format::format_notebook;
 use repronote_nb::lint::lint_notebook;
+use repronote_nb::reproduce::{ReproduceOptions, reproduce_all};
 use repronote_nb::run::{RunOptions, run_notebook};
 use repronote_nb::strip::strip;
 use repronote_zmq::client::KernelCommand;
@@ -38,6 +39,20 @@ pub enum NbCommand {
         notebook: PathBuf,
         #[arg(long)]
         seed: Option<u64>,
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// Re-run an exported model's training record in a fresh kernel, in a copy of the folder
+    /// it was made in, and say whether the artifact comes out identical (exit 0) or which files
+    /// and metrics differ, and by how much (exit 1). Artifacts of one session share one re-run.
+    Reproduce {
+        /// The artifact folders (each carries its training record).
+        #[arg(required = true)]
+        artifacts: Vec<PathBuf>,
+        /// The folder holding what the training read (data files, parent artifacts); by
+        /// default the folder the export was made in.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
         #[arg(long, default_value_t = 600)]
         timeout: u64,
     },
@@ -82,6 +97,17 @@ pub fn run(command: NbCommand) -> anyhow::Result<()> {
             seed,
             timeout,
         } => check_command(&notebook, options(seed, timeout)?),
+        NbCommand::Reproduce {
+            artifacts,
+            data,
+            timeout,
+        } => reproduce_command(
+            &artifacts,
+            ReproduceOptions {
+                run: options(None, timeout)?,
+                data,
+            },
+        ),
         NbCommand::Fmt { notebooks, check } => fmt_command(&notebooks, check),
         NbCommand::Lint {
             notebooks,
@@ -149,6 +175,27 @@ fn check_command(path: &Path, options: RunOptions) -> anyhow::Result<()> {
         path.display(),
         found.len()
     )
+}
+
+fn reproduce_command(artifacts: &[PathBuf], options: ReproduceOptions) -> anyhow::Result<()> {
+    let results = runtime()?.block_on(reproduce_all(artifacts, &options));
+    let mut problems = Vec::new();
+    for (artifact, result) in results {
+        match result {
+            Ok(reproduced) => {
+                println!("{}: {reproduced}", artifact.display());
+                if !reproduced.is_reproduced() {
+                    problems.push(format!(
+                        "{} was not reproduced by re-running its {} recorded cells",
+                        artifact.display(),
+                        reproduced.cells
+                    ));
+                }
+            }
+            Err(error) => problems.push(error.to_string()),
+        }
+    }
+    report_problems(problems)
 }
 
 fn fmt_command(paths: &[PathBuf], check: bool) -> anyhow::Result<()> {

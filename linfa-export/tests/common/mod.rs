@@ -45,6 +45,9 @@ pub fn tiny_params() -> ExportParams {
         .hyperparameters(serde_json::json!({ "fit_intercept": true }))
         .metric("r2", 0.75)
         .timestamp(Timestamp::Omit)
+        // Tests in one binary share the process's lineage: loads in a test running alongside
+        // must not become this model's parents.
+        .without_session_lineage()
 }
 
 /// Exports the tiny model to `<tmp>/<name>`.

@@ -131,6 +131,9 @@ pub struct Cell {
     /// The session's provenance (JSON, see `repronote_seeding::provenance`) as it stands with this cell,
     /// for exports the cell makes.
     pub provenance: Option<String>,
+    /// The session's training record (JSON, see `repronote_seeding::provenance`): the source
+    /// and identity of every cell the provenance lists, for exports that carry it.
+    pub training_record: Option<String>,
 }
 
 impl Cell {

@@ -67,6 +67,10 @@ enum Command {
         /// Refuse files declared larger than this many bytes.
         #[arg(long)]
         max_file_size: Option<u64>,
+        /// Also verify these parent artifacts, and refuse unless they are exactly the direct
+        /// parents DIR's manifest records (compared by artifact digest).
+        #[arg(long, value_name = "PARENT_DIR", num_args = 1..)]
+        lineage: Option<Vec<PathBuf>>,
     },
     /// Sign a verified artifact: write DIR/model.sig (OpenSSF model_signing format) over every file.
     Sign {
@@ -102,6 +106,22 @@ enum Command {
         /// Second artifact folder.
         b: PathBuf,
     },
+    /// Compare a re-run of an artifact's training with the original: identical artifact
+    /// digest, or every file and metric that differs; exit 0 only if reproduced.
+    Compare {
+        /// The original artifact folder.
+        original: PathBuf,
+        /// The artifact the re-run exported.
+        rerun: PathBuf,
+    },
+    /// Say whether the data file the artifact's data fingerprint names (`source`, a relative
+    /// path) is in DATA_DIR, and the fingerprint it must have; exit 1 if it is missing.
+    CheckData {
+        /// Artifact folder.
+        dir: PathBuf,
+        /// The folder a re-run reads its data from.
+        data_dir: PathBuf,
+    },
     /// Print the model card of a verified artifact.
     Card {
         /// Artifact folder.
@@ -135,12 +155,15 @@ pub fn run() -> Result<ExitCode> {
             dir,
             trust,
             max_file_size,
+            lineage,
         } => {
             let mut options = VerifyOptions::trusting(trust.trust()?);
+            // A command-line check builds nothing on the artifact.
+            options.record_lineage = false;
             if let Some(limit) = max_file_size {
                 options.max_file_size = limit;
             }
-            trust::verify_cmd(&mut out, &dir, &options)
+            trust::verify_cmd(&mut out, &dir, &options, lineage.as_deref())
         }
         Command::Sign { dir, key } => {
             let key = linfa_export::PrivateKey::read_pem_file(&key)?;
@@ -151,8 +174,13 @@ pub fn run() -> Result<ExitCode> {
             &mut out,
             &dir,
             json,
-            &VerifyOptions::trusting(trust.trust()?),
+            &VerifyOptions {
+                record_lineage: false,
+                ..VerifyOptions::trusting(trust.trust()?)
+            },
         ),
+        Command::Compare { original, rerun } => show::compare_cmd(&mut out, &original, &rerun),
+        Command::CheckData { dir, data_dir } => show::check_data_cmd(&mut out, &dir, &data_dir),
         Command::Diff { a, b } => show::diff_cmd(&mut out, &a, &b),
         Command::Card { dir } => show::card_cmd(&mut out, &dir),
         Command::Relaunch {

@@ -1,17 +1,25 @@
-//! `inspect`, `diff` and `card`: what an artifact says about itself, for people and tools.
+//! `inspect`, `diff`, `card`, `compare` and `check-data`: what an artifact says about itself,
+//! and what a re-run of it needs and gave, for people and tools.
 
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use linfa_export::{Manifest, SIGNATURE_FILE, VerifyOptions, VerifyReport, diff, read_signature};
+use linfa_export::{
+    DataCheck, Manifest, SIGNATURE_FILE, VerifyOptions, VerifyReport, check_data_folder,
+    compare_reproduction, describe_training_record, diff, lineage_tree, read_signature,
+};
 use serde_json::{Value, json};
 
 /// Verifies `dir` and returns the report with its manifest, or an error for
 /// people when there is no readable manifest at all.
 fn manifest_of(dir: &Path, options: &VerifyOptions) -> Result<(VerifyReport, Manifest)> {
-    let mut report = linfa_export::verify_with(dir, options);
+    let options = VerifyOptions {
+        record_lineage: false,
+        ..options.clone()
+    };
+    let mut report = linfa_export::verify_with(dir, &options);
     match report.manifest.take() {
         Some(manifest) => Ok((report, manifest)),
         None => {
@@ -56,6 +64,11 @@ pub fn inspect_cmd(
                 "signer": if checked { report.assurance.signer.clone() } else { None },
             },
             "signature": signature,
+            "training_record": {
+                "status": m.training_record.map_or("absent", |s| s.as_str()),
+                "meaning": describe_training_record(m.training_record),
+            },
+            "lineage": m.lineage,
             "manifest": m,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
@@ -138,6 +151,24 @@ pub fn inspect_cmd(
             )?;
         }
     }
+    row(
+        out,
+        "Training record",
+        &describe_training_record(m.training_record),
+    )?;
+    if m.lineage.is_empty() {
+        row(out, "Lineage", "none: not built on another artifact")?;
+    } else {
+        row(
+            out,
+            "Lineage",
+            &format!(
+                "built on {} artifact(s), each with its own lineage:",
+                m.lineage.len()
+            ),
+        )?;
+        out.write_all(lineage_tree(&m.lineage, "  ").as_bytes())?;
+    }
     if let Some(h) = &m.hyperparameters {
         row(out, "Hyper-parameters", &h.to_string())?;
     }
@@ -148,7 +179,7 @@ pub fn inspect_cmd(
     for (path, e) in &m.files {
         writeln!(
             out,
-            "  {path:<24} {:<12} {:>12} bytes  sha256 {}",
+            "  {path:<24} {:<15} {:>9} bytes  sha256 {}",
             e.role.as_str(),
             e.size,
             e.sha256
@@ -211,4 +242,38 @@ pub fn card_cmd(out: &mut impl Write, dir: &Path) -> Result<ExitCode> {
         .with_context(|| format!("reading {}", dir.join(path).display()))?;
     out.write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn compare_cmd(out: &mut impl Write, original: &Path, rerun: &Path) -> Result<ExitCode> {
+    match compare_reproduction(original, rerun) {
+        Ok(reproduction) => {
+            write!(out, "{reproduction}")?;
+            Ok(if reproduction.is_identical() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Err(refused) => {
+            writeln!(out, "not compared: {refused}")?;
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+pub fn check_data_cmd(out: &mut impl Write, dir: &Path, data_dir: &Path) -> Result<ExitCode> {
+    match check_data_folder(dir, data_dir) {
+        Ok(check) => {
+            writeln!(out, "{check}")?;
+            Ok(if matches!(check, DataCheck::Missing(_)) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(refused) => {
+            writeln!(out, "not checked: {refused}")?;
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -8,9 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use linfa_export::{Curve, PrivateKey, SignError, VerifyOptions, read_signature, verify_with};
+use linfa_export::{
+    Curve, PrivateKey, SignError, Verified, VerifyOptions, check_parents, lineage_tree,
+    read_signature, verify_with,
+};
 
-pub fn verify_cmd(out: &mut impl Write, dir: &Path, options: &VerifyOptions) -> Result<ExitCode> {
+pub fn verify_cmd(
+    out: &mut impl Write,
+    dir: &Path,
+    options: &VerifyOptions,
+    lineage: Option<&[PathBuf]>,
+) -> Result<ExitCode> {
     match verify_with(dir, options).into_result() {
         Ok(verified) => {
             writeln!(
@@ -35,7 +43,10 @@ pub fn verify_cmd(out: &mut impl Write, dir: &Path, options: &VerifyOptions) -> 
                 }
             }
             writeln!(out, "{line}")?;
-            Ok(ExitCode::SUCCESS)
+            match lineage {
+                None => Ok(ExitCode::SUCCESS),
+                Some(parents) => lineage_cmd(out, &verified, parents),
+            }
         }
         Err(refused) => {
             for problem in &refused.problems {
@@ -50,6 +61,59 @@ pub fn verify_cmd(out: &mut impl Write, dir: &Path, options: &VerifyOptions) -> 
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Verifies each given parent (consistency) and checks that they are exactly the direct
+/// parents `child` records.
+fn lineage_cmd(out: &mut impl Write, child: &Verified, parents: &[PathBuf]) -> Result<ExitCode> {
+    let options = VerifyOptions {
+        record_lineage: false,
+        ..VerifyOptions::default()
+    };
+    let dir = &child.dir;
+    let mut given = Vec::new();
+    let mut failed = 0usize;
+    for parent in parents {
+        match verify_with(parent, &options).into_result() {
+            Ok(verified) => given.push(verified),
+            Err(refused) => {
+                failed += 1;
+                for problem in &refused.problems {
+                    writeln!(
+                        out,
+                        "{}: parent {}: {problem}",
+                        dir.display(),
+                        parent.display()
+                    )?;
+                }
+            }
+        }
+    }
+    let mismatches = check_parents(&child.manifest, &given);
+    for mismatch in &mismatches {
+        writeln!(out, "{}: {mismatch}", dir.display())?;
+    }
+    if failed > 0 || !mismatches.is_empty() {
+        writeln!(
+            out,
+            "FAILED {}: lineage does not hold ({failed} parent(s) do not verify, {} mismatch(es)); \
+             its recorded parents are:",
+            dir.display(),
+            mismatches.len()
+        )?;
+        if child.manifest.lineage.is_empty() {
+            writeln!(out, "  (none)")?;
+        }
+        out.write_all(lineage_tree(&child.manifest.lineage, "  ").as_bytes())?;
+        return Ok(ExitCode::from(1));
+    }
+    writeln!(
+        out,
+        "lineage: the {} given parent(s) verify and are exactly the recorded ones",
+        given.len()
+    )?;
+    out.write_all(lineage_tree(&child.manifest.lineage, "  ").as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn sign_cmd(out: &mut impl Write, dir: &Path, key: &PrivateKey) -> Result<ExitCode> {

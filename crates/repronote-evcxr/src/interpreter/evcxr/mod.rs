@@ -64,7 +64,9 @@ session non-reproducible.
 Cells compile without crate-local ThinLTO (fast re-compiles); for heavy generic code that
 must run fast, start the kernel with REPRONOTE_CELL_LTO=thin.
 Interrupt stops a running cell by restarting the evaluation process: variables are lost, items
-(functions, types, `use`) are kept. A panic keeps the variables of earlier cells.
+(functions, types, `use`) are kept. `:replay` then runs the cells that completed again, each
+with its seed, which rebuilds the same values. A panic keeps the variables of earlier cells.
+Exports record the session's cells (for `nb reproduce`) and the artifacts it loaded (lineage).
 
 evcxr commands:
 ";
@@ -126,6 +128,8 @@ struct EvcxrInterpreter {
     seed_file: PathBuf,
     /// Where the session's provenance is written before each cell, for linfa-export.
     provenance_file: PathBuf,
+    /// Where the session's training record is written before each cell, for linfa-export.
+    training_record_file: PathBuf,
     /// Present while a type probe compiles (see [`crate::rustc_wrapper`]).
     probe_flag: PathBuf,
     /// Cells the kernel had to annotate, by their source: what ran.
@@ -242,6 +246,11 @@ impl Interpreter for EvcxrInterpreter {
                 &self.provenance_file,
                 cell.provenance.clone(),
                 "the session's provenance",
+            ),
+            (
+                &self.training_record_file,
+                cell.training_record.clone(),
+                "the session's training record",
             ),
         ];
         for (file, content, what) in handed {

@@ -1,8 +1,9 @@
 //! The files a session shares with its evaluation process, beside one another in the temporary
-//! folder: the flush FIFO, the running cell's seed, the session's provenance, and the flag that
-//! tells the rustc wrapper a type probe is compiling.
+//! folder: the flush FIFO, the running cell's seed, the session's provenance and training
+//! record, the artifacts the session loaded (written by linfa-export), and the flag that tells
+//! the rustc wrapper a type probe is compiling.
 //!
-//! One owner for all four: the launcher creates them before evcxr starts (the evaluation
+//! One owner for all of them: the launcher creates them before evcxr starts (the evaluation
 //! process opens the FIFO at its first cell) and removes them when the kernel ends, whatever
 //! happened in between; the interpreter only borrows their paths.
 
@@ -47,6 +48,17 @@ impl SessionFiles {
         self.fifo.with_extension("provenance.json")
     }
 
+    /// The file that holds the session's training record, copied into exports by linfa-export.
+    pub fn training_record_file(&self) -> PathBuf {
+        self.fifo.with_extension("training.json")
+    }
+
+    /// The file where linfa-export lists the artifacts the session loaded: later exports'
+    /// parents. It outlives restarts of the evaluation process, as the session's files do.
+    pub fn lineage_file(&self) -> PathBuf {
+        self.fifo.with_extension("lineage.json")
+    }
+
     /// Present while a type probe compiles (see [`crate::rustc_wrapper`]).
     pub fn probe_flag(&self) -> PathBuf {
         self.fifo.with_extension("probe")
@@ -58,6 +70,8 @@ impl SessionFiles {
             self.fifo.clone(),
             self.seed_file(),
             self.provenance_file(),
+            self.training_record_file(),
+            self.lineage_file(),
             self.probe_flag(),
         ] {
             let _ = std::fs::remove_file(path);

@@ -64,6 +64,12 @@ pub fn start(
         repronote_seeding::provenance::PROVENANCE_FILE_ENV,
         &provenance_file,
     );
+    let training_record_file = files.training_record_file();
+    command.env(
+        repronote_seeding::provenance::TRAINING_RECORD_FILE_ENV,
+        &training_record_file,
+    );
+    command.env(prelude::LINEAGE_FILE_ENV, files.lineage_file());
 
     let stack_location = stack.as_ref().ok().map(|setup| {
         format!(
@@ -145,6 +151,7 @@ pub fn start(
         pump: OutputPump::start(outputs, build_lines),
         seed_file,
         provenance_file,
+        training_record_file,
         probe_flag,
         typed_cells: HashMap::new(),
         warm_up_pending,
