@@ -50,17 +50,24 @@ pub use repronote_prelude::contract::PROVENANCE_FILE_ENV as SESSION_PROVENANCE_E
 
 /// The running session's provenance, or `None` outside a kernel session.
 pub fn session_provenance() -> Result<Option<Provenance>, ParamsError> {
-    let Some(path) = std::env::var_os(SESSION_PROVENANCE_ENV).map(PathBuf::from) else {
+    read_session_file(SESSION_PROVENANCE_ENV, |path, reason| {
+        ParamsError::SessionProvenance { path, reason }
+    })
+}
+
+/// The JSON file the kernel names in `env`, or `None` when `env` is unset (outside a kernel);
+/// `problem` makes the error that names the file and what went wrong.
+pub(crate) fn read_session_file<T: serde::de::DeserializeOwned>(
+    env: &str,
+    problem: impl Fn(PathBuf, String) -> ParamsError,
+) -> Result<Option<T>, ParamsError> {
+    let Some(path) = std::env::var_os(env).map(PathBuf::from) else {
         return Ok(None);
     };
-    let problem = |reason: String| ParamsError::SessionProvenance {
-        path: path.clone(),
-        reason,
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| problem(e.to_string()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| problem(path.clone(), e.to_string()))?;
     serde_json::from_str(&text)
         .map(Some)
-        .map_err(|e| problem(e.to_string()))
+        .map_err(|e| problem(path, e.to_string()))
 }
 
 /// `explicit` completed by the session's record; see the module docs for who wins.

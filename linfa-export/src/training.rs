@@ -100,17 +100,9 @@ impl ArtifactTrainingRecord {
 
 /// The running session's training record, or `None` outside a kernel session.
 pub fn session_training_record() -> Result<Option<TrainingRecord>, ParamsError> {
-    let Some(path) = std::env::var_os(TRAINING_RECORD_ENV).map(PathBuf::from) else {
-        return Ok(None);
-    };
-    let problem = |reason: String| ParamsError::SessionTrainingRecord {
-        path: path.clone(),
-        reason,
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| problem(e.to_string()))?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| problem(e.to_string()))
+    crate::session::read_session_file(TRAINING_RECORD_ENV, |path, reason| {
+        ParamsError::SessionTrainingRecord { path, reason }
+    })
 }
 
 /// Checks that `record` is the record of what `provenance` lists.
