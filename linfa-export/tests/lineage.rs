@@ -10,9 +10,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{run, s, stdout};
+use common::{run, run_ignored_test, s, stdout};
 use linfa::prelude::*;
 use linfa_clustering::KMeans;
 use linfa_export::{
@@ -201,18 +200,15 @@ const ROOT_ENV: &str = "LINFA_EXPORT_TEST_ROOT";
 
 /// Runs the `cell` test in a fresh process with the session's lineage in `file`.
 fn run_cell(step: &str, file: &Path, root: &Path) {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "cell", "--ignored", "--nocapture"])
-        .env(SESSION_LINEAGE_ENV, file)
-        .env(STEP_ENV, step)
-        .env(ROOT_ENV, root)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
-        "step {step}:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    run_ignored_test(
+        "cell",
+        &[
+            (SESSION_LINEAGE_ENV, file.as_os_str()),
+            (STEP_ENV, step.as_ref()),
+            (ROOT_ENV, root.as_os_str()),
+        ],
+        None,
+        &format!("step {step}:"),
     );
 }
 

@@ -3,9 +3,8 @@
 mod common;
 
 use std::fs;
-use std::process::Command;
 
-use common::{export_tiny, run, s, stdout, tiny_model, tiny_params};
+use common::{export_tiny, run, run_ignored_test, s, stdout, tiny_model, tiny_params};
 use linfa_export::{
     DataCheck, DataFingerprint, FileRole, ParamsError, Provenance, RecordedCell,
     SESSION_PROVENANCE_ENV, SessionContext, TRAINING_RECORD_ENV, TRAINING_RECORD_FILE,
@@ -196,18 +195,14 @@ fn in_a_session_the_record_comes_from_the_kernels_file() {
         serde_json::to_string(&session.training_record).unwrap(),
     )
     .unwrap();
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "export_in_a_session", "--ignored", "--nocapture"])
-        .current_dir(tmp.path())
-        .env(SESSION_PROVENANCE_ENV, &provenance)
-        .env(TRAINING_RECORD_ENV, &training)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    run_ignored_test(
+        "export_in_a_session",
+        &[
+            (SESSION_PROVENANCE_ENV, provenance.as_os_str()),
+            (TRAINING_RECORD_ENV, training.as_os_str()),
+        ],
+        Some(tmp.path()),
+        "",
     );
     let read = read_training_record(tmp.path().join("models/m"))
         .unwrap()

@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::tiny_model;
+use common::{run_ignored_test, tiny_model};
 use linfa_export::{ExportParams, ParamsError, SESSION_PROVENANCE_ENV};
 
 const SESSION: &str = r#"{
@@ -27,18 +25,16 @@ fn run_child(provenance_text: &str, expect: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("provenance.json");
     std::fs::write(&file, provenance_text).unwrap();
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "in_a_session", "--ignored", "--nocapture"])
-        .env(SESSION_PROVENANCE_ENV, &file)
-        .env(EXPECT_ENV, expect)
-        .env(TARGET_ENV, dir.path().join("model"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let target = dir.path().join("model");
+    run_ignored_test(
+        "in_a_session",
+        &[
+            (SESSION_PROVENANCE_ENV, file.as_os_str()),
+            (EXPECT_ENV, expect.as_ref()),
+            (TARGET_ENV, target.as_os_str()),
+        ],
+        None,
+        "",
     );
 }
 

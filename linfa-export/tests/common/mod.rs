@@ -155,3 +155,28 @@ pub fn stderr(o: &Output) -> String {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Runs the ignored test `name` of this test binary in a process of its own, the way a
+/// notebook session runs each cell in a fresh library load: the files named by `envs` are all
+/// it shares with the caller. Panics with the child's output, after `context`, unless the test
+/// ran and passed.
+pub fn run_ignored_test(
+    name: &str,
+    envs: &[(&str, &std::ffi::OsStr)],
+    cwd: Option<&Path>,
+    context: &str,
+) {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args(["--exact", name, "--ignored", "--nocapture"]);
+    command.envs(envs.iter().copied());
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
+        "{context}\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
