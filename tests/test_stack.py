@@ -92,6 +92,31 @@ let fingerprint = linfa_export::DataFingerprint::from_arrays(&a, &ndarray::array
     assert "linfa 0.8.1" in shown and "ndarray 0.16.1" in shown and "Build key" in shown, shown
 
 
+def complete(kc, code: str) -> dict:
+    kc.complete(code, len(code))
+    reply = kc.get_shell_msg(timeout=30)
+    assert reply["header"]["msg_type"] == "complete_reply", reply
+    return reply["content"]
+
+
+def test_completion_knows_the_stack_and_the_types_of_kept_variables(kc):
+    # rust-analyzer in the kernel sees std only; the stack comes from the kernel's index.
+    found = complete(kc, "linfa_clustering::KMe")
+    assert "KMeans" in found["matches"], found
+    assert found["cursor_start"] == len("linfa_clustering::") and found["cursor_end"] == len("linfa_clustering::KMe")
+    ok(kc, "use linfa::prelude::*;\nlet data = linfa_datasets::iris();\n"
+           "let model = linfa_clustering::KMeans::params(3).fit(&data).unwrap();")
+    methods = complete(kc, "model.")["matches"]
+    assert {"predict", "centroids"} <= set(methods), methods
+    assert "split_with_ratio" in complete(kc, "data.spl")["matches"]
+    # std still comes from rust-analyzer.
+    assert "HashMap" in complete(kc, "std::collections::Hash")["matches"]
+    kc.inspect("linfa_clustering::KMeans", len("linfa_clustering::KMe"))
+    shown = kc.get_shell_msg(timeout=30)["content"]
+    assert shown["found"], shown
+    assert "struct linfa_clustering::KMeans" in shown["data"]["text/plain"], shown
+
+
 def test_a_dep_line_still_adds_a_crate(kc):
     # itoa is in the stack's lock (serde_json uses it): this resolves and builds offline.
     ok(kc, ':dep itoa = "1"')

@@ -17,3 +17,4 @@ pub mod interpreter;
 mod output_protocol;
 mod prelude;
 pub mod rustc_wrapper;
+pub mod stack_externs;

@@ -3,8 +3,12 @@
 //!
 //! While the kernel probes a binding's type (see [`crate::interpreter::type_probe`]) it creates
 //! a flag file, and the wrapper then asks rustc to write types with their full public paths
-//! (`-Ztrim-diagnostic-paths=false`; `RUSTC_BOOTSTRAP` allows that one diagnostic option on a
-//! stable compiler, for the cells' crate alone).
+//! (`-Ztrim-diagnostic-paths=false`, and `-Zwrite-long-types-to-disk=no` so that long types are
+//! written out whole; `RUSTC_BOOTSTRAP` allows these diagnostic options on a stable compiler,
+//! for the cells' crate alone).
+//!
+//! For the cells' crate it also passes the preloaded stack's `--extern` flags, which keep the
+//! stack out of evcxr's `Cargo.toml` (see [`crate::stack_externs`]).
 //!
 //! It also turns off rustc's crate-local ThinLTO for the cells (`-Clto=off`). A cell's crate
 //! holds the linfa code it instantiates (generic code is compiled where it is used), and evcxr
@@ -44,6 +48,20 @@ pub fn cell_lto_flag(value: Option<&str>) -> Result<Option<&'static str>, Unknow
     }
 }
 
+/// Routes the cells' rustc through this binary, and pins what evcxr would otherwise take from
+/// the machine: the linker (evcxr picks `mold` or `lld` when one is on PATH, which changes the
+/// flags every cell is built with) and network access for `:dep` (on, whatever a user's
+/// `evcxr.toml` says; the stack itself needs none). Nothing is compiled.
+pub fn configure(context: &mut evcxr::EvalContext, probe_flag: &Path) -> Result<(), evcxr::Error> {
+    let executable = std::env::current_exe()?;
+    let mut state = context.state();
+    state.set_build_env("RUSTC_WORKSPACE_WRAPPER", &executable.to_string_lossy());
+    state.set_build_env(WRAPPER_ENV, &probe_flag.to_string_lossy());
+    state.set_linker("system".to_owned());
+    state.set_offline_mode(false);
+    context.eval_with_state("", state).map(|_| ())
+}
+
 /// Runs rustc for cargo if this process was started as the wrapper; otherwise returns.
 pub fn take_over_if_wrapping() {
     let Some(flag) = std::env::var_os(WRAPPER_ENV) else {
@@ -53,16 +71,22 @@ pub fn take_over_if_wrapping() {
     let Some(rustc) = args.next() else {
         return;
     };
+    let args: Vec<_> = args.collect();
     let mut command = std::process::Command::new(&rustc);
-    command.args(args);
+    command.args(&args);
+    if let Some(mode) = crate::stack_externs::ExternsMode::from_env() {
+        command.args(crate::stack_externs::apply(mode, &args));
+    }
     // The kernel checked the value before starting evcxr; an unreadable one keeps the default.
     let lto = std::env::var(CELL_LTO_ENV).ok();
     if let Ok(Some(flag)) = cell_lto_flag(lto.as_deref()) {
         command.arg(flag);
     }
     if Path::new(&flag).exists() {
+        // Long types (a dataset's) are otherwise shortened with `...`, or written to a file.
         command
             .arg("-Ztrim-diagnostic-paths=false")
+            .arg("-Zwrite-long-types-to-disk=no")
             .env("RUSTC_BOOTSTRAP", "1");
     }
     let error = std::os::unix::process::CommandExt::exec(&mut command);

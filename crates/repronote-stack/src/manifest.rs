@@ -158,7 +158,8 @@ impl StackKey {
     fn compute(manifest: &str, lock: &str, rustc_version: &str) -> Self {
         let mut hasher = Sha256::new();
         for part in [
-            "repronote stack v1",
+            // v2: sessions take the stack by rustc flags recorded at build time.
+            "repronote stack v2",
             env!("CARGO_PKG_VERSION"),
             // The crate evcxr generates (profile, flags) comes with the evcxr version.
             "evcxr 0.22.0",

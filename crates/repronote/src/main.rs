@@ -13,6 +13,10 @@ mod prebuild;
 
 use clap::Parser;
 
+/// The allocator evcxr_jupyter uses; the kernel process hosts evcxr's rust-analyzer.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     repronote_evcxr::rustc_wrapper::take_over_if_wrapping();
     repronote_evcxr::evaluation_process::take_over_if_child();

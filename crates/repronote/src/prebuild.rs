@@ -50,8 +50,15 @@ pub fn prebuild(force: bool) -> anyhow::Result<()> {
             eprintln!("evaluation process: {line}");
         }
     });
+    // Through the cells' rustc wrapper, which records the stack's flags for later sessions.
+    repronote_evcxr::rustc_wrapper::configure(
+        &mut context,
+        &session.crate_dir().join(".repronote-no-probe"),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot configure evcxr's builds: {e}"))?;
+    // No check outputs: sessions started from this build take the stack by flags, and a check
+    // then reads the built libraries' metadata.
     plan.load(&mut context, &session, "")?;
-    plan.fill_check_outputs(&mut context);
     plan.publish_if_built(&session)?;
     drop(context);
     println!(

@@ -4,6 +4,7 @@
 
 pub mod evcxr;
 pub mod evcxr_stack;
+pub mod stack_completion;
 pub(crate) mod type_probe;
 
 pub use repronote_core::interpreter::*;

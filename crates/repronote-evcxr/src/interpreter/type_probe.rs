@@ -1,14 +1,14 @@
 //! Types for top-level `let` bindings that evcxr cannot infer.
 //!
 //! evcxr keeps a cell's top-level variables for later cells, so it must write down each one's
-//! type; it asks rust-analyzer, which cannot follow linfa's blanket `Fit` impl, and gives up on
-//! `let model = KMeans::params(3).fit(&data).unwrap();` ("Couldn't automatically determine type
-//! of variable `model`"). rustc always knows the type. So the kernel asks it: it compiles the
-//! cell once more with a probe after that `let`, an assignment that cannot type-check,
-//! `let _: [(); 0] = [model];`, and reads the type from the mismatch (with
-//! `-Ztrim-diagnostic-paths=false`, so the type is written with public paths such as
+//! type; it asks rust-analyzer, which in this kernel sees std only (and could not follow
+//! linfa's blanket `Fit` impl anyway): it gives up on `let model = KMeans::params(3).fit(&data)
+//! .unwrap();`. rustc always knows the type. So the kernel asks it: it checks the cell once
+//! with a probe per untyped binding, an assignment that cannot type-check, `let _: () =
+//! Some(model);`, and reads the type from the mismatch (with `-Ztrim-diagnostic-paths=false`,
+//! so the type is written with public paths such as
 //! `linfa_clustering::KMeans<f64, linfa_nn::distance::L2Dist>`). The probe never runs: it
-//! fails to compile whatever the type is. The cell then runs with the annotation added.
+//! fails to compile whatever the type is. The cell then runs with the annotations added.
 //!
 //! What cannot be written down (a closure, a borrow of another variable, an opaque
 //! `impl Trait`) gets an error that names the binding, says why and shows what to write.
@@ -39,20 +39,23 @@ pub struct LetSite {
 
 const WRAPPER_START: &str = "fn f(){\n";
 
-/// The top-level `let NAME = ...;` statements without a type in a cell, with their names.
-fn untyped_lets(code: &str) -> Vec<(String, LetSite)> {
+/// The cell parsed as a function body, and the byte offset just after its last statement.
+fn parse_cell(code: &str) -> Option<(ast::StmtList, usize)> {
     let wrapped = format!("{WRAPPER_START}{code}\n}}");
     let file = SourceFile::parse(&wrapped, Edition::Edition2024).tree();
-    let Some(body) = file.syntax().descendants().find_map(ast::StmtList::cast) else {
-        return Vec::new();
-    };
-    let offset =
-        |position: ra_ap_syntax::TextSize| usize::from(position).checked_sub(WRAPPER_START.len());
-    let Some(after_cell_statements) = body
-        .statements()
-        .last()
-        .and_then(|last| offset(last.syntax().text_range().end()))
-    else {
+    let body = file.syntax().descendants().find_map(ast::StmtList::cast)?;
+    let after_cell_statements = offset(body.statements().last()?.syntax().text_range().end())?;
+    Some((body, after_cell_statements))
+}
+
+/// A position in the parsed wrapper as a byte offset into the cell.
+fn offset(position: ra_ap_syntax::TextSize) -> Option<usize> {
+    usize::from(position).checked_sub(WRAPPER_START.len())
+}
+
+/// The top-level `let NAME = ...;` statements without a type in a cell, with their names.
+fn untyped_lets(code: &str) -> Vec<(String, LetSite)> {
+    let Some((body, after_cell_statements)) = parse_cell(code) else {
         return Vec::new();
     };
     body.statements()
@@ -74,6 +77,196 @@ fn untyped_lets(code: &str) -> Vec<(String, LetSite)> {
             Some((pattern.name()?.text().to_string(), site))
         })
         .collect()
+}
+
+/// A top-level `let` without a type whose bindings the kernel can annotate before evcxr sees
+/// the cell: `let name = ...;` or `let (a, mut b, _) = ...;`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UntypedLet {
+    /// The names it binds, in pattern order (one for a plain binding).
+    pub names: Vec<String>,
+    /// Byte offset just after the pattern, where `: Type` goes.
+    pub after_pattern: usize,
+    /// For a tuple pattern, how to write it with types (see [`annotate_lets`]).
+    pub tuple: Option<TupleLet>,
+}
+
+/// A `let (a, mut b, _) = ...;`. evcxr asks rust-analyzer for the type of each name, and a type
+/// written on the whole pattern does not reach them, so the annotated cell declares each name
+/// with its type and assigns the tuple: `let a: A; let mut b: B; (a, b, _) = ...;`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TupleLet {
+    /// Byte offsets of `let` and just after its `=`: the text the declarations replace.
+    pub start: usize,
+    pub after_eq: usize,
+    /// Each field: a name and whether it is `mut`, or `None` for `_`.
+    pub fields: Vec<Option<(String, bool)>>,
+}
+
+/// The cell's untyped top-level lets whose bindings later cells see (for a name bound twice,
+/// the last), and the byte offset after the cell's last statement, where probes go.
+pub fn untyped_bindings(code: &str) -> (Vec<UntypedLet>, usize) {
+    let Some((body, after_cell_statements)) = parse_cell(code) else {
+        return (Vec::new(), 0);
+    };
+    let ident = |pattern: &ast::IdentPat| {
+        (pattern.pat().is_none() && pattern.ref_token().is_none())
+            .then(|| {
+                Some((
+                    pattern.name()?.text().to_string(),
+                    pattern.mut_token().is_some(),
+                ))
+            })
+            .flatten()
+    };
+    // Every let, with the names it binds (annotatable or not), in order.
+    let mut found: Vec<(Option<UntypedLet>, Vec<String>)> = Vec::new();
+    for statement in body.statements() {
+        let ast::Stmt::LetStmt(let_statement) = statement else {
+            continue;
+        };
+        let Some(pattern) = let_statement.pat() else {
+            continue;
+        };
+        let binds: Vec<String> = pattern
+            .syntax()
+            .descendants()
+            .filter_map(ast::IdentPat::cast)
+            .filter_map(|p| Some(p.name()?.text().to_string()))
+            .collect();
+        let candidate = (|| {
+            if let_statement.ty().is_some() || let_statement.let_else().is_some() {
+                return None;
+            }
+            let after_pattern = offset(pattern.syntax().text_range().end())?;
+            match &pattern {
+                ast::Pat::IdentPat(single) => Some(UntypedLet {
+                    names: vec![ident(single)?.0],
+                    after_pattern,
+                    tuple: None,
+                }),
+                ast::Pat::TuplePat(tuple) => {
+                    let fields: Option<Vec<Option<(String, bool)>>> = tuple
+                        .fields()
+                        .map(|field| match field {
+                            ast::Pat::IdentPat(field) => ident(&field).map(Some),
+                            ast::Pat::WildcardPat(_) => Some(None),
+                            _ => None,
+                        })
+                        .collect();
+                    let fields = fields?;
+                    let names: Vec<String> =
+                        fields.iter().flatten().map(|(n, _)| n.clone()).collect();
+                    if names.is_empty() {
+                        return None;
+                    }
+                    Some(UntypedLet {
+                        names,
+                        after_pattern,
+                        tuple: Some(TupleLet {
+                            start: offset(let_statement.syntax().text_range().start())?,
+                            after_eq: offset(let_statement.eq_token()?.text_range().end())?,
+                            fields,
+                        }),
+                    })
+                }
+                _ => None,
+            }
+        })();
+        found.push((candidate, binds));
+    }
+    // Keep a let only if none of its names is bound again later in the cell.
+    let kept = (0..found.len())
+        .filter_map(|at| {
+            let candidate = found[at].0.clone()?;
+            let rebound = candidate.names.iter().any(|name| {
+                found[at + 1..]
+                    .iter()
+                    .any(|(_, later)| later.contains(name))
+            });
+            (!rebound).then_some(candidate)
+        })
+        .collect();
+    (kept, after_cell_statements)
+}
+
+/// The cell with a probe for each of `names` at byte offset `at`, each on a line of its own:
+/// `let _: () = Some(name);`, which cannot type-check whatever `name` is. Wrapping the value
+/// in `Option` makes rustc always add the note that writes the whole type with its paths (for
+/// a plain struct it would only name it, trimmed, in the label). `crates` are imported as `_`
+/// first: rustc writes a type by its public path (`ndarray::OwnedRepr`, not the private
+/// `ndarray::data_repr::OwnedRepr`) only for crates the code names. The probe is only checked,
+/// never run or shown, so the lines it adds do not matter.
+pub fn probes_code(code: &str, names: &[&str], at: usize, crates: &[String]) -> String {
+    let (before, after) = code.split_at(at);
+    let imports: String = crates
+        .iter()
+        .map(|name| format!("\nuse {name} as _;"))
+        .collect();
+    let probes: String = names
+        .iter()
+        .map(|name| format!("\n{PROBE_START}{name});"))
+        .collect();
+    format!("{before}{imports}{probes}\n{after}")
+}
+
+/// How a probe line starts (see [`probes_code`]).
+const PROBE_START: &str = "let _: () = Some(";
+
+/// Which binding a probe's error is about and the type rustc reports, from its rendered text:
+/// the source line it shows names the binding, the note writes ``found enum
+/// `std::option::Option<T>` ``.
+pub fn probed_type(rendered: &str) -> Option<(String, String)> {
+    let name = rendered.lines().find_map(|line| {
+        let rest = &line[line.find(PROBE_START)? + PROBE_START.len()..];
+        Some(rest[..rest.find(')')?].to_owned())
+    })?;
+    let note = "found enum `std::option::Option<";
+    let ty = rendered.lines().find_map(|line| {
+        let rest = &line[line.find(note)? + note.len()..];
+        Some(rest.strip_suffix(">`")?.to_owned())
+    })?;
+    // rustc reports before it falls back to the default number types; a literal nothing else
+    // settles gets them when the cell is compiled.
+    let ty = ty.replace("{float}", "f64").replace("{integer}", "i32");
+    Some((name, ty))
+}
+
+/// The cell with each of `lets` annotated with its types (one per name, in order).
+pub fn annotate_lets(code: &str, lets: &[(&UntypedLet, Vec<String>)]) -> String {
+    let mut edits: Vec<(usize, usize, String)> = lets
+        .iter()
+        .map(|(found, types)| match &found.tuple {
+            None => (
+                found.after_pattern,
+                found.after_pattern,
+                format!(": {}", types.join("")),
+            ),
+            Some(tuple) => {
+                let mut types = types.iter();
+                let mut declarations = String::new();
+                let mut targets = Vec::new();
+                for field in &tuple.fields {
+                    match (field, field.as_ref().and_then(|_| types.next())) {
+                        (Some((name, is_mut)), Some(ty)) => {
+                            let mutable = if *is_mut { "mut " } else { "" };
+                            declarations.push_str(&format!("let {mutable}{name}: {ty}; "));
+                            targets.push(name.as_str());
+                        }
+                        _ => targets.push("_"),
+                    }
+                }
+                let assignment = format!("{declarations}({}) =", targets.join(", "));
+                (tuple.start, tuple.after_eq, assignment)
+            }
+        })
+        .collect();
+    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    let mut code = code.to_owned();
+    for (start, end, text) in edits {
+        code.replace_range(start..end, &text);
+    }
+    code
 }
 
 /// Where the last top-level `let name` without a type annotation is (the one later cells see).
@@ -128,14 +321,6 @@ pub fn inference_note(
     ))
 }
 
-/// The cell with a probe for `name` at byte offset `at` (on the same line, so the cell's line
-/// numbers do not move): [`LetSite::after_statement`] first, [`LetSite::after_cell_statements`]
-/// when that found the type not yet settled.
-pub fn probe_code(code: &str, name: &str, at: usize) -> String {
-    let (before, after) = code.split_at(at);
-    format!("{before} let _: [(); 0] = [{name}];{after}")
-}
-
 /// Whether rustc wrote the type with a `_` it could not settle (`DecisionTreeParams<_, _>`).
 pub fn has_placeholder(ty: &str) -> bool {
     let part_of_name = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
@@ -150,30 +335,6 @@ pub fn has_placeholder(ty: &str) -> bool {
 pub fn annotated_code(code: &str, ty: &str, site: &LetSite) -> String {
     let (before, after) = code.split_at(site.after_pattern);
     format!("{before}: {ty}{after}")
-}
-
-/// The type rustc reported for the probe, from a compiler error's rendered text: the mismatch
-/// note reads ``found struct `T` `` (or enum, tuple, ...), or for a unit value
-/// ``found array `[(); 1]` ``; a primitive (`f64`, `bool`, `usize`) is only named in the label.
-pub fn type_from_rendered(rendered: &str) -> Option<String> {
-    for line in rendered.lines() {
-        let line = line.trim_start();
-        let Some(found) = line.strip_prefix("found ") else {
-            continue;
-        };
-        let ty = &found[found.find('`')? + 1..found.rfind('`')?];
-        if ty.starts_with('[') && ty.ends_with("; 1]") {
-            // The whole array was compared: the element itself is what the binding holds.
-            return Some(ty["[".len()..ty.len() - "; 1]".len()].to_owned());
-        }
-        return Some(ty.to_owned());
-    }
-    // A primitive or a standard type gets no note, only the label under the probe:
-    // ``expected `()`, found `f64` ``.
-    rendered.lines().find_map(|line| {
-        let found = &line[line.find("expected `()`, found `")? + "expected `()`, found `".len()..];
-        Some(found[..found.rfind('`')?].to_owned())
-    })
 }
 
 /// Why a borrowing binding cannot be kept, and what to write instead.
@@ -211,7 +372,11 @@ pub fn unwritable(ty: &str) -> Option<&'static str> {
             "nothing in its cell settles its type. ",
             settle_in_its_cell!()
         ))
-    } else if ty.contains("{unknown}") || ty.contains("{integer}") || ty.contains("{float}") {
+    } else if ty.contains("{unknown}")
+        || ty.contains("{integer}")
+        || ty.contains("{float}")
+        || ty.contains("...")
+    {
         Some("rustc could not settle its type either; annotate it")
     } else {
         None
@@ -287,10 +452,11 @@ mod tests {
              model.centroids()"
         );
         assert_eq!(
-            probe_code(code, "model", site.after_statement),
+            probes_code(code, &["model"], site.after_statement, &[]),
             "let data = linfa_datasets::iris();\n\
              { let model = 1; }\n\
-             let mut model = KMeans::params(3).fit(&data).unwrap(); let _: [(); 0] = [model];\n\
+             let mut model = KMeans::params(3).fit(&data).unwrap();\n\
+             let _: () = Some(model);\n\n\
              model.centroids()"
         );
     }
@@ -302,9 +468,10 @@ mod tests {
                     tree.depth()";
         let site = find_let(code, "params").unwrap();
         assert_eq!(
-            probe_code(code, "params", site.after_cell_statements),
+            probes_code(code, &["params"], site.after_cell_statements, &[]),
             "let params = DecisionTree::params();\n\
-             let tree = params.fit(&data).unwrap(); let _: [(); 0] = [params];\n\
+             let tree = params.fit(&data).unwrap();\n\
+             let _: () = Some(params);\n\n\
              tree.depth()"
         );
     }
@@ -334,25 +501,75 @@ mod tests {
     }
 
     #[test]
-    fn the_type_comes_from_the_mismatch_note() {
-        let rendered = "error[E0308]: mismatched types\n  |\n  = note: expected unit type `()`\n\
-                        \x20             found struct `linfa_clustering::KMeans<f64, linfa_nn::distance::L2Dist>`\n";
+    fn every_untyped_binding_is_probed_at_once_and_annotated() {
+        let code = "let data = linfa_datasets::iris();\n\
+                    let (train, mut valid) = data.split_with_ratio(0.8);\n\
+                    let typed: u8 = 1;\n\
+                    let x = 1; let x = 2.0;\n\
+                    train.nsamples()";
+        let (lets, at) = untyped_bindings(code);
+        let names: Vec<Vec<String>> = lets.iter().map(|l| l.names.clone()).collect();
         assert_eq!(
-            type_from_rendered(rendered).as_deref(),
-            Some("linfa_clustering::KMeans<f64, linfa_nn::distance::L2Dist>")
+            names,
+            vec![
+                vec!["data".to_owned()],
+                vec!["train".to_owned(), "valid".to_owned()],
+                vec!["x".to_owned()],
+            ]
         );
-        let unit = "  = note: expected array `[(); 0]`\n             found array `[(); 1]`\n";
-        assert_eq!(type_from_rendered(unit).as_deref(), Some("()"));
-        let tuple =
-            "  = note: expected unit type `()`\n            found tuple `(f64, Vec<usize>)`\n";
+        assert!(lets[1].tuple.is_some());
+        let probed = probes_code(code, &["data", "x"], at, &["ndarray".to_owned()]);
+        assert!(
+            probed.contains(
+                "let x = 1; let x = 2.0;\nuse ndarray as _;\nlet _: () = Some(data);\n\
+                 let _: () = Some(x);\n\ntrain.nsamples()"
+            ),
+            "{probed}"
+        );
+        let annotated = annotate_lets(
+            code,
+            &[
+                (&lets[0], vec!["D".to_owned()]),
+                (&lets[1], vec!["A".to_owned(), "B".to_owned()]),
+            ],
+        );
+        assert!(
+            annotated.starts_with(
+                "let data: D = linfa_datasets::iris();\n\
+                 let train: A; let mut valid: B; (train, valid) = data.split"
+            ),
+            "{annotated}"
+        );
+        let (lets, _) = untyped_bindings("let (train, _) = data.split_with_ratio(0.9);");
         assert_eq!(
-            type_from_rendered(tuple).as_deref(),
-            Some("(f64, Vec<usize>)")
+            annotate_lets(
+                "let (train, _) = data.split_with_ratio(0.9);",
+                &[(&lets[0], vec!["T".to_owned()])]
+            ),
+            "let train: T; (train, _) = data.split_with_ratio(0.9);"
         );
-        let primitive = " --> src/lib.rs:9:55\n  |\n9 |     let _: [(); 0] = [inertia];\n  \
-                         |                       ^^^^^^^ expected `()`, found `f64`\n";
-        assert_eq!(type_from_rendered(primitive).as_deref(), Some("f64"));
-        assert_eq!(type_from_rendered("no note here"), None);
+    }
+
+    #[test]
+    fn a_probe_error_names_its_binding_and_type() {
+        let rendered = "error[E0308]: mismatched types\n  |\n7 | let _: () = Some(model);\n  \
+                        |        --   ^^^^^^^^^^^ expected `()`, found `Option<KMeans<f64, L2Dist>>`\n  \
+                        = note: expected unit type `()`\n                  found enum \
+                        `std::option::Option<linfa_clustering::KMeans<f64, linfa_nn::distance::L2Dist>>`\n";
+        assert_eq!(
+            probed_type(rendered),
+            Some((
+                "model".to_owned(),
+                "linfa_clustering::KMeans<f64, linfa_nn::distance::L2Dist>".to_owned()
+            ))
+        );
+        assert_eq!(probed_type("expected `()`, found `f64`"), None);
+        let literal = "7 | let _: () = Some(a);\n found enum `std::option::Option<ndarray::ArrayBase<\
+                       ndarray::OwnedRepr<{float}>, ndarray::Dim<[usize; 2]>>>`";
+        assert_eq!(
+            probed_type(literal).unwrap().1,
+            "ndarray::ArrayBase<ndarray::OwnedRepr<f64>, ndarray::Dim<[usize; 2]>>"
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use evcxr::{CommandContext, EvalCallbacks, EvalContext};
 
+use super::stack_completion::StackCompletion;
 use super::{
     Cell, CellError, CellErrorKind, Completions, Executed, Interpreter, Interrupt, MimeBundle,
     Outputs, StreamName, byte_offset, code_point_offset, plain_text,
@@ -134,8 +135,15 @@ struct EvcxrInterpreter {
     probe_flag: PathBuf,
     /// Cells the kernel had to annotate, by their source: what ran.
     typed_cells: HashMap<String, String>,
-    /// Whether rust-analyzer still has to load the stack (done when the kernel is idle).
+    /// Whether rust-analyzer still has to load std (done when the kernel is idle).
     warm_up_pending: bool,
+    /// Completion and inspection of the stack's items (rust-analyzer sees std only).
+    stack_completion: StackCompletion,
+    /// The session folder holding the stack, when the kernel has it: its lock is written
+    /// before a `:dep` line, so cargo resolves the new crate with the stack's versions.
+    stack_session: Option<Arc<repronote_stack::Session>>,
+    /// The stack's crate names (read from its recorded flags), which type probes import.
+    stack_crates: Vec<String>,
 }
 
 impl EvcxrInterpreter {
@@ -269,6 +277,11 @@ impl Interpreter for EvcxrInterpreter {
             self.pump.finish();
             return Err(error);
         }
+        if self.stack_crates.is_empty()
+            && let Some(session) = &self.stack_session
+        {
+            self.stack_crates = crate::stack_externs::crate_names(&session.target_dir());
+        }
         let Some(context) = self.evaluator.ready() else {
             self.pump.finish();
             return Err(CellError {
@@ -277,6 +290,14 @@ impl Interpreter for EvcxrInterpreter {
                 traceback: vec!["Restart the kernel.".to_owned()],
             });
         };
+        if let Some(session) = &self.stack_session
+            && code
+                .lines()
+                .any(|line| line.trim_start().starts_with(":dep"))
+            && let Err(error) = session.write_lock(repronote_stack::manifest::LOCK)
+        {
+            tracing::warn!("the stack's lock was not written before `:dep`: {error}");
+        }
         self.interrupter.begin();
         let mut callbacks = EvalCallbacks {
             input_reader: &|request| {
@@ -290,6 +311,7 @@ impl Interpreter for EvcxrInterpreter {
             code,
             &mut callbacks,
             &self.probe_flag,
+            &self.stack_crates,
             &mut self.typed_cells,
         );
         let interrupted = self.interrupter.end();
@@ -328,13 +350,23 @@ impl Interpreter for EvcxrInterpreter {
 
     fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions {
         let at = byte_offset(code, cursor_pos);
-        let Some(context) = self.evaluator.ready() else {
+        let Evaluator::Ready(context) = &mut self.evaluator else {
             return Completions {
                 matches: Vec::new(),
                 cursor_start: cursor_pos,
                 cursor_end: cursor_pos,
             };
         };
+        if let Some(found) = self
+            .stack_completion
+            .complete(code, at, context.variables_and_types())
+        {
+            return Completions {
+                matches: found.names,
+                cursor_start: code_point_offset(code, found.start),
+                cursor_end: code_point_offset(code, found.end),
+            };
+        }
         match context.completions(code, at) {
             Ok(found) => Completions {
                 matches: found.completions.into_iter().map(|c| c.code).collect(),
@@ -354,6 +386,9 @@ impl Interpreter for EvcxrInterpreter {
 
     fn inspect(&mut self, code: &str, cursor_pos: usize, _detail_level: u8) -> Option<MimeBundle> {
         let at = byte_offset(code, cursor_pos);
+        if let Some(text) = self.stack_completion.inspect(code, at) {
+            return Some(plain_text(text));
+        }
         let (plain, html) = self.evaluator.ready()?.hover_at(code, at).ok()?;
         if plain.trim().is_empty() {
             return None;

@@ -10,6 +10,7 @@ use repronote_stack::Session;
 
 use super::super::Interpreter;
 use super::super::evcxr_stack::{StackError, StackPlan};
+use super::super::stack_completion::StackCompletion;
 use super::interrupt::EvcxrInterrupter;
 use super::output_pump::OutputPump;
 use super::session_files::SessionFiles;
@@ -52,7 +53,6 @@ pub fn start(
     build_lines: crossbeam_channel::Receiver<String>,
     stack: Result<StackSetup, StackError>,
 ) -> Result<Box<dyn Interpreter>, StartError> {
-    let executable = std::env::current_exe().map_err(StartError::Binary)?;
     let cell_lto = std::env::var(crate::rustc_wrapper::CELL_LTO_ENV).ok();
     crate::rustc_wrapper::cell_lto_flag(cell_lto.as_deref())?;
     let seed_file = files.seed_file();
@@ -78,6 +78,10 @@ pub fn start(
             setup.plan.cache.root().display()
         )
     });
+    let stack_target = stack
+        .as_ref()
+        .ok()
+        .map(|setup| setup.plan.index_dir(&setup.session));
     let mut stack_note = None;
     let stack = match stack {
         Ok(setup) => match setup.plan.start_session(&setup.session) {
@@ -97,14 +101,7 @@ pub fn start(
         EvalContext::with_subprocess_command(command).map_err(StartError::Evcxr)?;
     let process = eval_context.process_handle();
     let probe_flag = files.probe_flag();
-    let mut state = eval_context.state();
-    state.set_build_env("RUSTC_WORKSPACE_WRAPPER", &executable.to_string_lossy());
-    state.set_build_env(
-        crate::rustc_wrapper::WRAPPER_ENV,
-        &probe_flag.to_string_lossy(),
-    );
-    eval_context
-        .eval_with_state("", state)
+    crate::rustc_wrapper::configure(&mut eval_context, &probe_flag)
         .map_err(StartError::Configure)?;
     // One compile for the prelude and the stack: every evaluation costs a crate build.
     let prelude_code = format!(
@@ -114,12 +111,19 @@ pub fn start(
     );
     let stack_prelude = format!("{}\n{}", prelude::STACK_IMPORT, prelude::START_FLUSHER);
     let mut pending = None;
+    let stack_session = stack.as_ref().map(|(setup, _)| setup.session.clone());
     match stack {
         Some((setup, true)) => {
-            if let Err(error) = setup
+            let attached = setup
                 .plan
-                .load(&mut eval_context, &setup.session, &stack_prelude)
-            {
+                .attach(&mut eval_context, &setup.session, &stack_prelude)
+                .or_else(|error| {
+                    tracing::warn!("{error}; loading the stack as dependencies instead");
+                    setup
+                        .plan
+                        .load(&mut eval_context, &setup.session, &stack_prelude)
+                });
+            if let Err(error) = attached {
                 tracing::error!("{error}");
                 stack_note = Some(stack_unavailable(&error.to_string()));
                 run_prelude(&mut eval_context, &prelude_code)?;
@@ -155,20 +159,22 @@ pub fn start(
         probe_flag,
         typed_cells: HashMap::new(),
         warm_up_pending,
+        stack_completion: StackCompletion::new(stack_target.as_deref()),
+        stack_session,
+        stack_crates: Vec::new(),
     };
     tracing::info!("evcxr is ready");
     Ok(Box::new(interpreter))
 }
 
-/// Code a student's first cells resemble: analysing it once loads linfa's crates into
-/// rust-analyzer (which evcxr asks for every top-level variable's type; about 4 s here), so the
-/// first real cell does not pay for that. Nothing is compiled or run. Done while the kernel is
-/// idle, so a notebook run top to bottom does not wait for it.
-pub(super) const WARM_UP: &str = "use linfa::prelude::*;\n\
-    let data = linfa_datasets::iris();\n\
-    let model = linfa_clustering::KMeans::params(3).fit(&data).unwrap();\n\
-    let tree = linfa_trees::DecisionTree::params().fit(&data).unwrap();\n\
-    model.";
+/// Code a student's first cells resemble, in std's terms (rust-analyzer sees std only):
+/// analysing it once loads what evcxr asks rust-analyzer for every top-level variable's type,
+/// so the first real cell does not pay for that. Nothing is compiled or run. Done while the
+/// kernel is idle, so a notebook run top to bottom does not wait for it.
+pub(super) const WARM_UP: &str = "let values: Vec<f64> = vec![1.0, 2.0];\n\
+    let names = std::collections::HashMap::<String, usize>::new();\n\
+    let total = values.iter().sum::<f64>();\n\
+    values.";
 
 pub(super) fn warm_up_analysis(context: &mut CommandContext) {
     let started = std::time::Instant::now();

@@ -1,5 +1,9 @@
-//! Typing the bindings evcxr cannot: run the cell, and when evcxr cannot name a top-level
-//! binding's type, ask rustc with a probe and run the cell again annotated.
+//! Typing the bindings evcxr cannot. rust-analyzer sees only std (the stack reaches rustc by
+//! flags, see [`crate::stack_externs`]), so evcxr cannot type a binding of a stack type. The
+//! kernel therefore asks rustc first: one `cargo check` of the cell with a probe for every
+//! untyped top-level binding, then the cell runs annotated (one build). What the probe could
+//! not settle is left to evcxr; when evcxr then cannot name a binding's type, the kernel probes
+//! that binding alone and runs the cell again.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,6 +34,7 @@ pub(super) fn run_with_types(
     code: &str,
     callbacks: &mut EvalCallbacks,
     probe_flag: &Path,
+    stack_crates: &[String],
     typed_cells: &mut HashMap<String, String>,
 ) -> Result<evcxr::EvalOutputs, RunFailure> {
     // A cell typed before runs with its annotations at once (a re-run, a re-fit): one compile.
@@ -50,12 +55,12 @@ pub(super) fn run_with_types(
         }
     }
     let original = code;
-    let mut code = code.to_owned();
+    let mut code = annotate_before_running(context, code, probe_flag, stack_crates);
     let mut annotated = Vec::new();
     for _ in 0..=MAX_TYPED_BINDINGS {
         let error = match context.execute_with_callbacks(&code, callbacks) {
             Ok(outputs) => {
-                if !annotated.is_empty() {
+                if code != original {
                     typed_cells.insert(original.to_owned(), code);
                 }
                 return Ok(outputs);
@@ -74,7 +79,7 @@ pub(super) fn run_with_types(
         let Some(site) = type_probe::find_let(&code, &name) else {
             return Err(RunFailure::Evcxr { error, code });
         };
-        let probe_at = |at| type_probe::probe_code(&code, &name, at);
+        let probe_at = |at| type_probe::probes_code(&code, &[name.as_str()], at, stack_crates);
         let ty = match probe_type(context, &probe_at(site.after_statement), probe_flag) {
             // Later lines of the cell may settle it: ask again after them.
             Some(ty)
@@ -111,6 +116,69 @@ pub(super) fn run_with_types(
     unreachable!("the loop returns once MAX_TYPED_BINDINGS bindings were annotated")
 }
 
+/// The cell with every untyped top-level binding annotated with the type rustc reports for it,
+/// from one check with a probe per binding. Bindings whose type cannot be written down (a
+/// closure, a borrow, an unsettled `_`) stay as they are, for evcxr and its messages.
+fn annotate_before_running(
+    context: &mut CommandContext,
+    code: &str,
+    probe_flag: &Path,
+    stack_crates: &[String],
+) -> String {
+    let (lets, at) = type_probe::untyped_bindings(code);
+    if lets.is_empty() {
+        return code.to_owned();
+    }
+    let names: Vec<&str> = lets
+        .iter()
+        .flat_map(|found| found.names.iter().map(String::as_str))
+        .collect();
+    let probe = type_probe::probes_code(code, &names, at, stack_crates);
+    let Some(errors) = check_probe(context, &probe, probe_flag) else {
+        return code.to_owned();
+    };
+    let mut types: Vec<Option<String>> = vec![None; names.len()];
+    for error in errors.iter().filter(|e| e.code() == Some("E0308")) {
+        if let Some((name, ty)) = type_probe::probed_type(&error.rendered())
+            && let Some(index) = names.iter().position(|n| *n == name)
+            && type_probe::unwritable(&ty).is_none()
+        {
+            types[index] = Some(ty);
+        }
+    }
+    let mut next = 0;
+    let mut annotations = Vec::new();
+    for found in &lets {
+        let these = &types[next..next + found.names.len()];
+        next += found.names.len();
+        if let Some(these) = these.iter().cloned().collect::<Option<Vec<String>>>() {
+            annotations.push((found, these));
+        }
+    }
+    tracing::debug!(
+        "probed {} binding(s), annotated {} let(s)",
+        names.len(),
+        annotations.len()
+    );
+    type_probe::annotate_lets(code, &annotations)
+}
+
+/// Runs `cargo check` on a probe, with rustc asked for full paths (see [`crate::rustc_wrapper`]).
+fn check_probe(
+    context: &mut CommandContext,
+    probe: &str,
+    probe_flag: &Path,
+) -> Option<Vec<evcxr::CompilationError>> {
+    let raised = std::fs::write(probe_flag, b"");
+    let result = context.check(probe);
+    if raised.is_ok() {
+        let _ = std::fs::remove_file(probe_flag);
+    }
+    result
+        .map_err(|error| tracing::debug!("type probe failed: {error}"))
+        .ok()
+}
+
 /// Checks the probe with `cargo check` (which cannot succeed; nothing is built or run) and
 /// reads the type rustc reports. A check, not an evaluation: evcxr would ask rust-analyzer
 /// again, build, and on failure build once more for its error message, about 1 s for nothing.
@@ -119,25 +187,13 @@ pub(super) fn probe_type(
     probe: &str,
     probe_flag: &Path,
 ) -> Option<String> {
-    let raised = std::fs::write(probe_flag, b"");
-    let result = context.check(probe);
-    if raised.is_ok() {
-        let _ = std::fs::remove_file(probe_flag);
+    let errors = check_probe(context, probe, probe_flag)?;
+    let ty = errors
+        .iter()
+        .filter(|e| e.code() == Some("E0308"))
+        .find_map(|e| type_probe::probed_type(&e.rendered()).map(|(_, ty)| ty));
+    if ty.is_none() {
+        tracing::debug!("type probe reported no type ({} errors)", errors.len());
     }
-    match result {
-        Ok(errors) => {
-            let ty = errors
-                .iter()
-                .filter(|e| e.code() == Some("E0308"))
-                .find_map(|e| type_probe::type_from_rendered(&e.rendered()));
-            if ty.is_none() {
-                tracing::debug!("type probe reported no type ({} errors)", errors.len());
-            }
-            ty
-        }
-        Err(error) => {
-            tracing::debug!("type probe failed: {error}");
-            None
-        }
-    }
+    ty
 }
