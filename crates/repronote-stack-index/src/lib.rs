@@ -14,25 +14,24 @@
 //!   gathers each type's methods from inherent, trait and blanket impls.
 
 mod impls;
+mod indexing;
+mod members;
 mod modules;
 mod resolve;
 pub mod site;
 mod syntax;
+mod types;
 
 use std::{
-    collections::{BTreeMap, HashMap, VecDeque},
+    collections::BTreeMap,
     path::{Path, PathBuf},
-    time::Instant,
 };
 
 use serde::{Deserialize, Serialize};
 
 pub use site::{CompletionSite, completion_site};
 
-use crate::{
-    modules::Parsed,
-    resolve::{Resolver, Target},
-};
+use crate::types::ParsedType;
 
 /// The index file's format; [`StackIndex::load`] refuses any other.
 const FORMAT: u32 = 1;
@@ -194,95 +193,6 @@ enum Node<'a> {
 }
 
 impl StackIndex {
-    /// Parses `crates` (in this order, which also decides what `crate_names` lists) and
-    /// indexes their public items and methods. Re-exports of one indexed crate by another are
-    /// followed; names from crates outside `crates` are left out.
-    pub fn build(crates: &[CrateSource]) -> Result<StackIndex, IndexError> {
-        let started = Instant::now();
-        let parsed = Parsed::parse(crates)?;
-        let mut resolver = Resolver::new(&parsed);
-
-        let mut ids: HashMap<usize, u32> = HashMap::new();
-        let mut queue = VecDeque::new();
-        let mut modules: Vec<Vec<Entry>> = Vec::new();
-        let mut id_of = |module: usize, modules: &mut Vec<Vec<Entry>>, queue: &mut VecDeque<_>| {
-            *ids.entry(module).or_insert_with(|| {
-                modules.push(Vec::new());
-                queue.push_back(module);
-                to_u32(modules.len() - 1)
-            })
-        };
-        let crate_entries: Vec<CrateEntry> = parsed
-            .roots
-            .iter()
-            .enumerate()
-            .map(|(krate, &root)| CrateEntry {
-                name: parsed.crate_names[krate].clone(),
-                root: id_of(root, &mut modules, &mut queue),
-                doc: parsed.modules[root].doc.clone(),
-            })
-            .collect();
-        while let Some(module) = queue.pop_front() {
-            let id = id_of(module, &mut modules, &mut queue);
-            let names = resolver.names(module, false);
-            let mut entries = Vec::new();
-            for (name, targets) in names.iter() {
-                for &target in targets {
-                    let entry = match target {
-                        Target::Module(child) => Entry {
-                            name: name.clone(),
-                            kind: ItemKind::Module,
-                            doc: parsed.modules[child].doc.clone(),
-                            module: Some(id_of(child, &mut modules, &mut queue)),
-                            krate: None,
-                        },
-                        Target::Item(m, i) => {
-                            let item = resolver.item(m, i);
-                            if item.hidden {
-                                continue;
-                            }
-                            let is_type = matches!(
-                                item.kind,
-                                ItemKind::Struct
-                                    | ItemKind::Enum
-                                    | ItemKind::Trait
-                                    | ItemKind::TypeAlias
-                            );
-                            Entry {
-                                name: name.clone(),
-                                kind: item.kind,
-                                doc: item.doc.clone(),
-                                module: None,
-                                krate: is_type.then(|| to_u32(resolver.krate_of(m))),
-                            }
-                        }
-                    };
-                    if !entries
-                        .iter()
-                        .any(|e: &Entry| e.name == entry.name && e.kind == entry.kind)
-                    {
-                        entries.push(entry);
-                    }
-                }
-            }
-            modules[id as usize] = entries;
-        }
-        let types = impls::type_entries(&parsed, &mut resolver);
-        tracing::debug!(
-            crates = crates.len(),
-            modules = modules.len(),
-            types = types.len(),
-            elapsed_ms = started.elapsed().as_millis(),
-            "stack index built"
-        );
-        Ok(StackIndex {
-            format: FORMAT,
-            crates: crate_entries,
-            modules,
-            types,
-        })
-    }
-
     /// Writes the index to `path` as compact JSON.
     pub fn save(&self, path: &Path) -> Result<(), IndexError> {
         let write_error = |source| IndexError::WriteIndex {
@@ -476,72 +386,6 @@ impl StackIndex {
             }
         }
     }
-}
-
-/// A type as the kernel writes it, reduced to what a lookup needs.
-struct ParsedType<'a> {
-    /// The last path segment of the outermost type: `KMeans`.
-    name: &'a str,
-    /// The first path segment when the path has several: `linfa_clustering`.
-    krate: Option<&'a str>,
-    /// The first generic argument, for `Box<T>` and the like.
-    first_arg: Option<&'a str>,
-}
-
-impl<'a> ParsedType<'a> {
-    fn parse(ty: &'a str) -> Option<ParsedType<'a>> {
-        let mut ty = ty.trim();
-        loop {
-            let before = ty;
-            ty = ty.trim_start_matches('&').trim_start();
-            if let Some(rest) = ty.strip_prefix('\'') {
-                let end = rest
-                    .find(|c: char| !(c == '_' || c.is_alphanumeric()))
-                    .unwrap_or(rest.len());
-                ty = rest[end..].trim_start();
-            }
-            for keyword in ["mut ", "dyn ", "impl "] {
-                if let Some(rest) = ty.strip_prefix(keyword) {
-                    ty = rest.trim_start();
-                }
-            }
-            if ty == before {
-                break;
-            }
-        }
-        let (head, args) = match ty.find('<') {
-            Some(open) => (&ty[..open], Some(&ty[open + 1..])),
-            None => (ty, None),
-        };
-        let head = head.trim().trim_start_matches("::");
-        let segments: Vec<&str> = head.split("::").map(str::trim).collect();
-        let name = *segments.last()?;
-        if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_alphanumeric()) {
-            return None;
-        }
-        let krate = (segments.len() > 1).then(|| segments[0]);
-        let first_arg = args.and_then(first_generic_arg);
-        Some(ParsedType {
-            name,
-            krate,
-            first_arg,
-        })
-    }
-}
-
-/// The first argument of `A, B<C>>`, the text after a generic list's `<`.
-fn first_generic_arg(args: &str) -> Option<&str> {
-    let mut depth = 0usize;
-    for (i, c) in args.char_indices() {
-        match c {
-            '<' | '(' | '[' => depth += 1,
-            '>' | ')' | ']' if depth == 0 => return Some(args[..i].trim()),
-            '>' | ')' | ']' => depth -= 1,
-            ',' if depth == 0 => return Some(args[..i].trim()),
-            _ => {}
-        }
-    }
-    None
 }
 
 fn completion(name: &str, kind: ItemKind) -> Completion {
