@@ -70,6 +70,16 @@ def execute(kc: BlockingKernelClient, code: str, timeout: float = CELL_TIMEOUT, 
             return Execution(reply, outputs)
 
 
+def ok(kc: BlockingKernelClient, code: str, timeout: float = FIRST_CELL_TIMEOUT) -> Execution:
+    """Runs `code`, which must succeed; the failure shows the kernel's error and traceback."""
+    run = execute(kc, code, timeout=timeout)
+    content = run.reply["content"]
+    assert run.status == "ok", f"{code!r} failed: {content.get('ename')}: {content.get('evalue')}\n" + "\n".join(
+        content.get("traceback", [])
+    )
+    return run
+
+
 def start_kernel(**kwargs: Any) -> tuple[KernelManager, BlockingKernelClient]:
     """A fresh kernel whose first cell has run; `kwargs` go to `KernelManager.start_kernel`."""
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60, **kwargs)

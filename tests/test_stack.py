@@ -13,7 +13,7 @@ import tempfile
 
 from jupyter_client.manager import start_new_kernel
 
-from conftest import FIRST_CELL_TIMEOUT, KERNEL_NAME, execute
+from conftest import KERNEL_NAME, execute, ok
 
 # One student notebook, cell by cell.
 STUDENT_CELLS = [
@@ -33,15 +33,6 @@ def refusal(kc, code) -> str:
     run = execute(kc, code)
     assert run.status == "error", f"{code!r} was expected to fail"
     return run.reply["content"]["evalue"] + "\n" + "\n".join(run.reply["content"]["traceback"])
-
-
-def ok(kc, code, timeout=FIRST_CELL_TIMEOUT):
-    run = execute(kc, code, timeout=timeout)
-    content = run.reply["content"]
-    assert run.status == "ok", f"{code!r} failed: {content.get('ename')}: {content.get('evalue')}\n" + "\n".join(
-        content.get("traceback", [])
-    )
-    return run
 
 
 def test_a_fresh_kernel_trains_linfa_models_without_dep_lines(kc):

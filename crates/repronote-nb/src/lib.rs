@@ -6,6 +6,8 @@
 //! - [`check`]: run it twice in fresh kernels and compare outputs and exported artifacts;
 //! - [`reproduce`]: re-run an exported model's training record in a fresh kernel and compare
 //!   the artifact it writes with the original;
+//! - [`example`]: a preloaded linfa crate's own examples, read from cargo's registry, as
+//!   notebooks;
 //! - [`format`], [`lint`], [`strip`]: rustfmt on code cells, the seeding policy per cell, and
 //!   outputs removed; [`clippy`] adds clippy's advice per cell to `lint`.
 //!
@@ -14,6 +16,7 @@
 
 pub mod check;
 pub mod clippy;
+pub mod example;
 pub mod file;
 mod folder;
 pub mod format;

@@ -219,3 +219,16 @@ impl<T: std::fmt::Debug + ?Sized> LinfaKernelShow for T {
         let _ = out.flush();
     }
 }
+
+/// The error type of a `Result` alias: `<linfa_svm::error::Result<()> as ResultAliasError>::Error`
+/// is `SvmError`. A cell that imports a crate's one-parameter `Result` alias gets, in its place,
+/// a two-parameter alias whose second parameter defaults to this, so `Result<T>` in the cell
+/// still means the crate's alias while `Result<T, E>` (which evcxr's own generated code writes)
+/// keeps working.
+pub trait ResultAliasError {
+    type Error;
+}
+
+impl<T, E> ResultAliasError for std::result::Result<T, E> {
+    type Error = E;
+}

@@ -94,6 +94,14 @@ pub const ENTROPY_SOURCES: &[EntropySource] = &[
         unless_cell_has: &[],
     },
     EntropySource {
+        tokens: &["make_dataset", "("],
+        call: "linfa_datasets::generate::make_dataset (it draws with ndarray_rand's unseeded Array::random)",
+        replacement: "DatasetBase::new(Array::random_using((rows, features), feature_distribution, \
+                      &mut rng()), Array::random_using((rows, targets), target_distribution, &mut rng()))",
+        only_as_seed: false,
+        unless_cell_has: &[],
+    },
+    EntropySource {
         tokens: &["from_entropy"],
         call: "from_entropy()",
         replacement: "seed_from_u64(cell_seed())",

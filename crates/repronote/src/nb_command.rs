@@ -10,6 +10,7 @@ use clap::Subcommand;
 
 use repronote_nb::check::{differences, run_twice};
 use repronote_nb::clippy::{Clippy, ClippyError};
+use repronote_nb::example;
 use repronote_nb::file::{read_notebook, write_notebook};
 use repronote_nb::format::format_notebook;
 use repronote_nb::lint::lint_notebook;
@@ -74,6 +75,23 @@ pub enum NbCommand {
         #[arg(long)]
         no_clippy: bool,
     },
+    /// List the examples of the preloaded linfa crates (read from cargo's registry), or write
+    /// one as a seeded notebook ready to run.
+    Example {
+        /// The crate (`linfa-svm`, `linfa_svm` or `svm`); without it, every crate's examples
+        /// are listed.
+        #[arg(value_name = "CRATE")]
+        crate_name: Option<String>,
+        /// The example (its file name in the crate's `examples/`, without `.rs`); without it,
+        /// the crate's examples are listed.
+        name: Option<String>,
+        /// Where to write the notebook (default: NAME.ipynb in the current folder).
+        #[arg(long, short = 'o', value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Replace a file that is already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Remove outputs, execution counts and timings, in place.
     Strip {
         #[arg(required = true)]
@@ -114,6 +132,12 @@ pub fn run(command: NbCommand) -> anyhow::Result<()> {
             no_clippy,
         } => lint_command(&notebooks, !no_clippy),
         NbCommand::Strip { notebooks, check } => strip_command(&notebooks, check),
+        NbCommand::Example {
+            crate_name,
+            name,
+            output,
+            force,
+        } => example_command(crate_name.as_deref(), name.as_deref(), output, force),
     }
 }
 
@@ -295,6 +319,62 @@ fn strip_command(paths: &[PathBuf], check: bool) -> anyhow::Result<()> {
         }
     }
     report_problems(problems)
+}
+
+fn example_command(
+    crate_name: Option<&str>,
+    name: Option<&str>,
+    output: Option<PathBuf>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let crates = match crate_name {
+        Some(crate_name) => vec![example::find_crate(crate_name)?],
+        None => example::linfa_crates(),
+    };
+    let Some(name) = name else {
+        for pinned in &crates {
+            let examples = example::examples_of(pinned)?;
+            if examples.is_empty() && crate_name.is_none() {
+                continue;
+            }
+            let names: Vec<&str> = examples.iter().map(|e| e.name.as_str()).collect();
+            println!(
+                "{} {}: {}",
+                pinned.name,
+                pinned.version,
+                if names.is_empty() {
+                    "no examples".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            );
+        }
+        if crate_name.is_none() {
+            println!("write one as a notebook: repronote nb example CRATE NAME");
+        }
+        return Ok(());
+    };
+    let found = example::find_example(&crates[0], name)?;
+    let notebook = example::example_notebook(&found)?;
+    let path = output.unwrap_or_else(|| example::default_path(Path::new("."), &found));
+    if path.exists() && !force {
+        bail!(
+            "{} already exists; choose another path with --output, or replace it with --force",
+            path.display()
+        );
+    }
+    write_notebook(&path, &notebook)?;
+    println!(
+        "wrote {} ({} cells from {}); run it with `repronote nb run {}` or open it in JupyterLab",
+        path.display(),
+        notebook.cells.len() - 1,
+        found.path.display(),
+        path.display()
+    );
+    for finding in lint_notebook(&notebook) {
+        eprintln!("{}: warning: {finding}", path.display());
+    }
+    Ok(())
 }
 
 fn report_problems(problems: Vec<String>) -> anyhow::Result<()> {

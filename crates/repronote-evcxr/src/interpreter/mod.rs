@@ -4,6 +4,8 @@
 
 pub mod evcxr;
 pub mod evcxr_stack;
+pub(crate) mod reserved_words;
+pub(crate) mod result_alias;
 pub mod stack_completion;
 pub(crate) mod type_probe;
 

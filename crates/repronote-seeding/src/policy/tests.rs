@@ -101,3 +101,20 @@ fn magics_are_taken_out_and_lines_are_kept() {
     assert!(take_magics(":seed 1 2").is_err());
     assert_eq!(take_magics(":dep rand").unwrap().0, []);
 }
+
+#[test]
+fn linfa_datasets_unseeded_generator_is_refused_with_a_seeded_replacement() {
+    let calls: Vec<&str> = entropy_in(
+        "let data = linfa_datasets::generate::make_dataset(100, 3, 1, Uniform::new(0., 1.), Normal::new(0., 1.).unwrap());",
+    )
+    .iter()
+    .map(|source| source.call)
+    .collect();
+    assert_eq!(calls.len(), 1);
+    assert!(
+        calls[0].starts_with("linfa_datasets::generate::make_dataset"),
+        "{calls:?}"
+    );
+    let seeded = "let blobs = linfa_datasets::generate::blobs(100, &centroids, &mut rng());";
+    assert!(entropy_in(seeded).is_empty());
+}

@@ -11,6 +11,8 @@ pub(super) fn untypable(name: &str, ty: Option<&str>, why: Option<&str>) -> Cell
     )];
     match ty {
         Some(ty) => traceback.push(format!("rustc says its type is `{ty}`.")),
+        // The reason says what to write instead.
+        None if why.is_some() => {}
         None => traceback.push(format!(
             "Give it a type: `let {name}: TheType = ...;`, or wrap the cell in braces \
              `{{ ... }}` to keep it inside this cell."
@@ -173,7 +175,15 @@ impl PanicReport {
         } else {
             self.message.join("\n")
         };
-        let mut traceback = vec!["panic: the cell panicked".to_owned()];
+        // The header ends `panicked at LOCATION:`; the kernel rewrote a location in the cell.
+        let location = self
+            .header
+            .split_once(" panicked at cell line ")
+            .map(|(_, at)| at.trim_end_matches(':').to_owned());
+        let mut traceback = vec![match location {
+            Some(at) => format!("panic: the cell panicked at line {at}"),
+            None => "panic: the cell panicked".to_owned(),
+        }];
         traceback.extend(self.message);
         traceback.push(
             "Variables from earlier cells are kept; variables this cell defined are not."

@@ -13,12 +13,13 @@
 
 mod errors;
 mod interrupt;
+mod literal_bindings;
+mod locations;
 mod output_pump;
 mod session_files;
 mod startup;
 mod typing;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -124,6 +125,8 @@ struct EvcxrInterpreter {
     /// Where the stack's build lives, for `:stack`; `None` when the kernel runs without it.
     stack_location: Option<String>,
     pump: OutputPump,
+    /// Where the running cell's lines are in evcxr's generated file (shared with the pump).
+    locations: locations::CellLocations,
     interrupter: Arc<EvcxrInterrupter>,
     /// Where the running cell's seed is written for the prelude's `cell_seed()`.
     seed_file: PathBuf,
@@ -134,7 +137,7 @@ struct EvcxrInterpreter {
     /// Present while a type probe compiles (see [`crate::rustc_wrapper`]).
     probe_flag: PathBuf,
     /// Cells the kernel had to annotate, by their source: what ran.
-    typed_cells: HashMap<String, String>,
+    typing: typing::TypingMemory,
     /// Whether rust-analyzer still has to load std (done when the kernel is idle).
     warm_up_pending: bool,
     /// Completion and inspection of the stack's items (rust-analyzer sees std only).
@@ -151,6 +154,8 @@ impl EvcxrInterpreter {
     /// `execute`: if this evaluation also killed the process, `execute` would restart it again,
     /// and the two would recurse.
     fn after_process_restart(&mut self) {
+        // The variables are gone, and with them what was kept of their literals.
+        self.typing.literals = Default::default();
         let Some(context) = self.evaluator.ready() else {
             return;
         };
@@ -306,14 +311,42 @@ impl Interpreter for EvcxrInterpreter {
                     .unwrap_or_default()
             },
         };
-        let run = run_with_types(
+        // The prelude's trait: a dependency's item with the stack, the cells' own without it.
+        let alias_trait = if self.stack_session.is_some() {
+            "::repronote_prelude::ResultAliasError"
+        } else {
+            "ResultAliasError"
+        };
+        let with_gen = super::reserved_words::raw_gen(code);
+        let rewritten = super::result_alias::rewrite_result_imports(&with_gen, alias_trait);
+        let mut run = run_with_types(
             context,
-            code,
+            &rewritten,
             &mut callbacks,
             &self.probe_flag,
             &self.stack_crates,
-            &mut self.typed_cells,
+            &mut self.typing,
+            &self.locations,
         );
+        // The alias had two parameters after all (`linfa_linear::Result<T, F>`): evcxr's code
+        // works with it as it is, so the cell runs as written (nothing of it ran).
+        if rewritten != with_gen
+            && let Err(RunFailure::Evcxr {
+                error: evcxr::Error::CompilationErrors(errors),
+                ..
+            }) = &run
+            && super::result_alias::was_not_one_parameter(errors)
+        {
+            run = run_with_types(
+                context,
+                &with_gen,
+                &mut callbacks,
+                &self.probe_flag,
+                &self.stack_crates,
+                &mut self.typing,
+                &self.locations,
+            );
+        }
         let interrupted = self.interrupter.end();
         let panic = self.pump.finish();
         let (result, code) = match run {

@@ -5,6 +5,7 @@ use evcxr::EvalContextOutputs;
 
 use super::super::{CellOutput, MimeBundle, Outputs, StreamName};
 use super::errors::PanicReport;
+use super::locations::CellLocations;
 use crate::output_protocol::{ChildLine, parse_line};
 
 /// The cell's result as a bundle; a unit value `()` is no result at all, as Python's `None`.
@@ -31,11 +32,16 @@ impl OutputPump {
     pub(super) fn start(
         outputs: EvalContextOutputs,
         build_lines: crossbeam_channel::Receiver<String>,
+        locations: CellLocations,
     ) -> Self {
         let (commands, command_queue) = crossbeam_channel::unbounded();
+        let state = PumpState {
+            locations,
+            ..PumpState::default()
+        };
         std::thread::Builder::new()
             .name("output-pump".to_owned())
-            .spawn(move || PumpState::default().run(outputs, build_lines, command_queue))
+            .spawn(move || state.run(outputs, build_lines, command_queue))
             .expect("the OS can start a thread");
         Self { commands }
     }
@@ -59,6 +65,8 @@ pub(super) struct PumpState {
     pub(super) capture: Option<PanicReport>,
     pub(super) in_backtrace: bool,
     pub(super) panic: Option<PanicReport>,
+    /// Rewrites locations in evcxr's generated file as the cell's lines.
+    pub(super) locations: CellLocations,
 }
 
 impl PumpState {
@@ -155,7 +163,7 @@ impl PumpState {
                     passthrough.pop();
                 }
                 self.capture = Some(PanicReport {
-                    header: bare.to_owned(),
+                    header: self.locations.in_cell_terms(bare),
                     message: Vec::new(),
                 });
                 self.in_backtrace = false;
@@ -173,9 +181,10 @@ impl PumpState {
             }
         }
         if !passthrough.is_empty() {
+            // `dbg!` writes its location in evcxr's generated file.
             self.emit(CellOutput::Stream {
                 name: StreamName::Stderr,
-                text: passthrough,
+                text: self.locations.in_cell_terms(&passthrough),
             });
         }
     }

@@ -1,7 +1,6 @@
 //! Start-up: evcxr with the evaluation process, the cells' rustc wrapper, the prelude and the
 //! preloaded stack, in as few builds as possible; and rust-analyzer's warm-up when idle.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -143,6 +142,12 @@ pub fn start(
         },
         None => Evaluator::Ready(CommandContext::with_eval_context(eval_context)),
     };
+    // evcxr writes the cells' crate into the session folder the kernel gave it.
+    let locations = super::locations::CellLocations::new(
+        stack_session
+            .as_ref()
+            .map(|session| session.crate_dir().join("src/lib.rs")),
+    );
     let interpreter = EvcxrInterpreter {
         interrupter: Arc::new(EvcxrInterrupter {
             process,
@@ -152,12 +157,13 @@ pub fn start(
         evaluator,
         stack_note,
         stack_location,
-        pump: OutputPump::start(outputs, build_lines),
+        pump: OutputPump::start(outputs, build_lines, locations.clone()),
+        locations,
         seed_file,
         provenance_file,
         training_record_file,
         probe_flag,
-        typed_cells: HashMap::new(),
+        typing: Default::default(),
         warm_up_pending,
         stack_completion: StackCompletion::new(stack_target.as_deref()),
         stack_session,

@@ -13,6 +13,8 @@ use evcxr::{CommandContext, EvalCallbacks};
 use super::super::CellError;
 use super::super::type_probe;
 use super::errors::untypable;
+use super::literal_bindings::LiteralBindings;
+use super::locations::CellLocations;
 
 /// How a cell failed, with the code that was last compiled (the cell, perhaps annotated).
 pub(super) enum RunFailure {
@@ -22,6 +24,16 @@ pub(super) enum RunFailure {
     },
     /// A top-level binding whose type cannot be kept: what to tell the user.
     Untypable(CellError),
+}
+
+/// What the kernel keeps between cells about typing them.
+#[derive(Debug, Default)]
+pub(super) struct TypingMemory {
+    /// Each cell the kernel had to annotate, by its code, with the annotated code: run again,
+    /// it compiles once.
+    pub(super) typed_cells: HashMap<String, String>,
+    /// Kept variables typed from a number literal's default, which a later cell may retype.
+    pub(super) literals: LiteralBindings,
 }
 
 /// The most bindings of one cell the kernel types for evcxr before giving up.
@@ -35,10 +47,16 @@ pub(super) fn run_with_types(
     callbacks: &mut EvalCallbacks,
     probe_flag: &Path,
     stack_crates: &[String],
-    typed_cells: &mut HashMap<String, String>,
+    memory: &mut TypingMemory,
+    locations: &CellLocations,
 ) -> Result<evcxr::EvalOutputs, RunFailure> {
+    let TypingMemory {
+        typed_cells,
+        literals,
+    } = memory;
     // A cell typed before runs with its annotations at once (a re-run, a re-fit): one compile.
     if let Some(annotated) = typed_cells.get(code).cloned() {
+        locations.compiling(code, &annotated);
         match context.execute_with_callbacks(&annotated, callbacks) {
             Ok(outputs) => return Ok(outputs),
             // The annotations no longer fit (an earlier variable changed type): nothing ran, so
@@ -55,11 +73,13 @@ pub(super) fn run_with_types(
         }
     }
     let original = code;
-    let mut code = annotate_before_running(context, code, probe_flag, stack_crates);
+    let (mut code, defaulted) = annotate_before_running(context, code, probe_flag, stack_crates);
     let mut annotated = Vec::new();
     for _ in 0..=MAX_TYPED_BINDINGS {
+        locations.compiling(original, &code);
         let error = match context.execute_with_callbacks(&code, callbacks) {
             Ok(outputs) => {
+                literals.record(original, &defaulted);
                 if code != original {
                     typed_cells.insert(original.to_owned(), code);
                 }
@@ -67,6 +87,12 @@ pub(super) fn run_with_types(
             }
             Err(error) => error,
         };
+        if let Some(refused) = static_reference_refused(original, &code, &error) {
+            return Err(RunFailure::Untypable(refused));
+        }
+        if literals.retype_for(context, &code, &error, callbacks, probe_flag, stack_crates) {
+            continue;
+        }
         let message = error.to_string();
         let unknown = match &error {
             evcxr::Error::Message(_) => type_probe::unknown_variable(&message),
@@ -116,6 +142,34 @@ pub(super) fn run_with_types(
     unreachable!("the loop returns once MAX_TYPED_BINDINGS bindings were annotated")
 }
 
+/// Borrow-checker errors that a reference made `'static` for keeping causes: the value
+/// really borrows from another one.
+const BORROW_ERRORS: [&str; 6] = ["E0597", "E0716", "E0521", "E0515", "E0505", "E0759"];
+
+/// When the kernel wrote `&'static` into a binding's type and the borrow checker refuses it,
+/// the error to show instead: why the binding cannot be kept and what to write.
+fn static_reference_refused(original: &str, code: &str, error: &evcxr::Error) -> Option<CellError> {
+    let evcxr::Error::CompilationErrors(errors) = error else {
+        return None;
+    };
+    let borrows = errors
+        .iter()
+        .any(|e| e.code().is_some_and(|code| BORROW_ERRORS.contains(&code)));
+    if !borrows || original.contains("&'static") || !code.contains("&'static") {
+        return None;
+    }
+    let (lets, _) = type_probe::untyped_bindings(original);
+    let name = lets
+        .iter()
+        .flat_map(|found| &found.names)
+        .find(|name| {
+            code.lines()
+                .any(|line| line.contains(&format!("{name}: ")) && line.contains("&'static"))
+        })
+        .map_or("a variable", String::as_str);
+    Some(untypable(name, None, Some(type_probe::BORROW_ADVICE)))
+}
+
 /// The cell with every untyped top-level binding annotated with the type rustc reports for it,
 /// from one check with a probe per binding. Bindings whose type cannot be written down (a
 /// closure, a borrow, an unsettled `_`) stay as they are, for evcxr and its messages.
@@ -124,10 +178,10 @@ fn annotate_before_running(
     code: &str,
     probe_flag: &Path,
     stack_crates: &[String],
-) -> String {
+) -> (String, Vec<String>) {
     let (lets, at) = type_probe::untyped_bindings(code);
     if lets.is_empty() {
-        return code.to_owned();
+        return (code.to_owned(), Vec::new());
     }
     let names: Vec<&str> = lets
         .iter()
@@ -135,12 +189,20 @@ fn annotate_before_running(
         .collect();
     let probe = type_probe::probes_code(code, &names, at, stack_crates);
     let Some(errors) = check_probe(context, &probe, probe_flag) else {
-        return code.to_owned();
+        return (code.to_owned(), Vec::new());
     };
     let mut types: Vec<Option<String>> = vec![None; names.len()];
+    let mut defaulted = Vec::new();
     for error in errors.iter().filter(|e| e.code() == Some("E0308")) {
-        if let Some((name, ty)) = type_probe::probed_type(&error.rendered())
+        let rendered = error.rendered();
+        if let Some((name, _)) = type_probe::probed_type(&rendered)
+            && type_probe::defaulted(&rendered)
+        {
+            defaulted.push(name);
+        }
+        if let Some((name, ty)) = type_probe::probed_type(&rendered)
             && let Some(index) = names.iter().position(|n| *n == name)
+            && let Some(ty) = type_probe::with_static_references(&ty)
             && type_probe::unwritable(&ty).is_none()
         {
             types[index] = Some(ty);
@@ -160,7 +222,7 @@ fn annotate_before_running(
         names.len(),
         annotations.len()
     );
-    type_probe::annotate_lets(code, &annotations)
+    (type_probe::annotate_lets(code, &annotations), defaulted)
 }
 
 /// Runs `cargo check` on a probe, with rustc asked for full paths (see [`crate::rustc_wrapper`]).

@@ -130,7 +130,7 @@ fn every_untyped_binding_is_probed_at_once_and_annotated() {
             vec!["x".to_owned()],
         ]
     );
-    assert!(lets[1].tuple.is_some());
+    assert!(lets[1].destructuring.is_some());
     let probed = probes_code(code, &["data", "x"], at, &["ndarray".to_owned()]);
     assert!(
         probed.contains(
@@ -197,6 +197,66 @@ fn types_that_cannot_be_kept_say_why() {
             .unwrap()
             .contains("owned")
     );
+    assert_eq!(unwritable("std::vec::Vec<&'static str>"), None);
     assert!(unwritable("impl Iterator<Item = f64>").is_some());
     assert_eq!(unwritable("linfa_clustering::KMeans<f64, L2Dist>"), None);
+}
+
+#[test]
+fn a_struct_pattern_is_declared_then_assigned_and_a_placeholder_type_replaced() {
+    let code = "let DatasetBase { records, mut targets, .. } = dataset;\n\
+                let data: DatasetBase<_, _> = blobs().into();";
+    let (lets, _) = untyped_bindings(code);
+    assert_eq!(lets.len(), 2);
+    let annotated = annotate_lets(
+        code,
+        &[
+            (&lets[0], vec!["R".to_owned(), "T".to_owned()]),
+            (&lets[1], vec!["D".to_owned()]),
+        ],
+    );
+    assert_eq!(
+        annotated,
+        "let records: R; let mut targets: T; DatasetBase { records, targets, .. } = dataset;\n\
+         let data: D = blobs().into();"
+    );
+    // A fully written type is the user's; `ref` bindings and let-else are left to evcxr.
+    for kept in [
+        "let data: Vec<f64> = vec![];",
+        "let (ref a, b) = pair;",
+        "let Some(x) = y else { return };",
+    ] {
+        assert!(untyped_bindings(kept).0.is_empty(), "{kept}");
+    }
+}
+
+#[test]
+fn references_in_a_probed_type_are_made_static_unless_they_name_a_lifetime() {
+    assert_eq!(
+        with_static_references("linfa::DatasetBase<A, ndarray::OwnedRepr<&str>>").as_deref(),
+        Some("linfa::DatasetBase<A, ndarray::OwnedRepr<&'static str>>")
+    );
+    assert_eq!(
+        with_static_references("std::vec::Vec<&mut [f64]>").as_deref(),
+        Some("std::vec::Vec<&'static mut [f64]>")
+    );
+    assert_eq!(with_static_references("ndarray::ViewRepr<&'a f64>"), None);
+    assert_eq!(
+        with_static_references("linfa::ConfusionMatrix<&'static str>").as_deref(),
+        Some("linfa::ConfusionMatrix<&'static str>")
+    );
+}
+
+/// (`records` counts as read too: the check is by word, so a field of that name is enough.)
+#[test]
+fn a_name_the_value_reads_is_bound_after_the_destructuring() {
+    let code = "let (records, memberships) = (memberships.records, memberships.targets);";
+    let (lets, _) = untyped_bindings(code);
+    assert_eq!(
+        annotate_lets(code, &[(&lets[0], vec!["R".to_owned(), "M".to_owned()])]),
+        "let repronote_new_records: R; let repronote_new_memberships: M; \
+         (repronote_new_records, repronote_new_memberships) = (memberships.records, \
+         memberships.targets); let records: R = repronote_new_records; let memberships: M = \
+         repronote_new_memberships;"
+    );
 }
