@@ -34,12 +34,11 @@ pub(super) struct LiteralBindings {
 }
 
 impl LiteralBindings {
-    /// After `code` ran: forget what it rebound, remember what of it was typed from a default
-    /// (`defaulted`) and is literals only.
+    /// After `code` ran: forget what it bound again (with a type or without), remember what of
+    /// it was typed from a default (`defaulted`) and is literals only, not `mut`.
     pub(super) fn record(&mut self, code: &str, defaulted: &[String]) {
-        let (lets, _) = type_probe::untyped_bindings(code);
-        for name in lets.iter().flat_map(|found| &found.names) {
-            self.initializers.remove(name);
+        for name in type_probe::bound_names(code) {
+            self.initializers.remove(&name);
         }
         for (name, initializer) in type_probe::literal_initializers(code) {
             if defaulted.contains(&name) {
@@ -74,7 +73,7 @@ impl LiteralBindings {
         let used: Vec<(String, String)> = self
             .initializers
             .iter()
-            .filter(|(name, _)| mentions(code, name))
+            .filter(|(name, _)| type_probe::mentions(code, name))
             .map(|(name, initializer)| (name.clone(), initializer.clone()))
             .collect();
         let mut retyped = false;
@@ -105,16 +104,6 @@ impl LiteralBindings {
     }
 }
 
-/// Whether `code` names `name` as a word.
-fn mentions(code: &str, name: &str) -> bool {
-    code.match_indices(name).any(|(at, _)| {
-        let word = |c: char| c.is_alphanumeric() || c == '_';
-        let before = code[..at].chars().next_back().is_some_and(word);
-        let after = code[at + name.len()..].chars().next().is_some_and(word);
-        !before && !after
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,11 +125,24 @@ mod tests {
         assert_eq!(bindings.initializers["configs"], "vec![(10, 0.5, \"a\")]");
         bindings.record("let min_points = compute();", &[]);
         assert!(!bindings.initializers.contains_key("min_points"));
+        // Bound again with a type, or in a pattern: the old literal is no longer its value.
+        bindings.record("let (configs, other): (Vec<u8>, u8) = (vec![], 1);", &[]);
+        assert!(bindings.initializers.is_empty());
+    }
+
+    #[test]
+    fn a_mut_literal_is_not_remembered_since_a_later_cell_may_change_it() {
+        let mut bindings = LiteralBindings::default();
+        bindings.record("let mut count = 3;", &["count".to_owned()]);
+        assert!(bindings.initializers.is_empty());
     }
 
     #[test]
     fn a_name_is_found_as_a_word_only() {
-        assert!(mentions("Optics::params(min_points)", "min_points"));
-        assert!(!mentions("let min_points_2 = 1;", "min_points"));
+        assert!(type_probe::mentions(
+            "Optics::params(min_points)",
+            "min_points"
+        ));
+        assert!(!type_probe::mentions("let min_points_2 = 1;", "min_points"));
     }
 }

@@ -62,7 +62,7 @@ fn word_positions<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usiz
 }
 
 /// Whether `text` names `name` as a word.
-fn mentions(text: &str, name: &str) -> bool {
+pub fn mentions(text: &str, name: &str) -> bool {
     word_positions(text, name).next().is_some()
 }
 
@@ -244,11 +244,37 @@ pub fn literal_initializers(code: &str) -> Vec<(String, String)> {
             let Some(ast::Pat::IdentPat(pattern)) = let_statement.pat() else {
                 return None;
             };
-            if let_statement.ty().is_some() || pattern.pat().is_some() {
+            // A `mut` binding may change after its cell; its literal would bring back the old
+            // value.
+            if let_statement.ty().is_some()
+                || pattern.pat().is_some()
+                || pattern.mut_token().is_some()
+            {
                 return None;
             }
             let init = let_statement.initializer()?.syntax().text().to_string();
             is_literal_only(&init).then(|| Some((pattern.name()?.text().to_string(), init)))?
+        })
+        .collect()
+}
+
+/// Every name a top-level `let` of the cell binds, typed or not, in any pattern.
+pub fn bound_names(code: &str) -> Vec<String> {
+    let Some((body, _)) = parse_cell(code) else {
+        return Vec::new();
+    };
+    body.statements()
+        .filter_map(|statement| match statement {
+            ast::Stmt::LetStmt(let_statement) => let_statement.pat(),
+            _ => None,
+        })
+        .flat_map(|pattern| {
+            pattern
+                .syntax()
+                .descendants()
+                .filter_map(ast::IdentPat::cast)
+                .filter_map(|ident| Some(ident.name()?.text().to_string()))
+                .collect::<Vec<_>>()
         })
         .collect()
 }

@@ -257,7 +257,7 @@ pub fn unwritable(ty: &str) -> Option<&'static str> {
 
 mod bindings;
 
-pub use bindings::{annotate_lets, literal_initializers, untyped_bindings};
+pub use bindings::{annotate_lets, bound_names, literal_initializers, mentions, untyped_bindings};
 
 #[cfg(test)]
 mod tests;
