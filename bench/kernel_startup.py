@@ -5,11 +5,14 @@ Each run starts every kernel twice, in fresh processes, from a real client (jupy
 alternating kernels:
 
 - a plain session: launch to kernel_info reply, the first trivial cell (`1 + 1`), the median of
-  ten more trivial cells;
+  ten more trivial cells, then a completion of a std path (`std::collections::Hash`) sent at
+  once: what a first Tab costs while the kernel has not been idle yet;
 - a linfa session: the cells a student writes to train KMeans on iris (seeded), timed from
   launch to the fit's reply; the same fit cell again (warm re-fit); the median of ten trivial
   cells with linfa loaded; the peak resident memory of the kernel process plus its evaluation
-  process (VmHWM from /proc, read before shutdown).
+  process (VmHWM from /proc); then, after the kernel has been idle for a while (IDLE_SECONDS,
+  longer than the kernel's own 2 s before it loads std for rust-analyzer), the same std
+  completion and the peak memory again, which now includes rust-analyzer holding std.
 
 repronote uses its preloaded stack (prebuilt by `repronote install`), with no `:dep`
 line. The peer, evcxr_jupyter 0.22.0 (`cargo install evcxr_jupyter --locked --version 0.22.0`),
@@ -33,6 +36,8 @@ import time
 from jupyter_client.manager import KernelManager
 
 TRIVIAL = "1 + 1"
+STD_COMPLETION = "std::collections::Hash"
+IDLE_SECONDS = 12
 LINFA_CELLS = {
     "linfa": [
         "use linfa::prelude::*;\nuse linfa_clustering::KMeans;\n"
@@ -91,6 +96,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def complete(kc, code: str, timeout: float = 120) -> float:
+    start = time.perf_counter()
+    msg_id = kc.complete(code, len(code))
+    while True:
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    if "HashMap" not in reply["content"].get("matches", []):
+        raise RuntimeError(f"completing {code!r} found no HashMap: {reply['content']}")
+    return time.perf_counter() - start
+
+
 def peak_rss_mib(pid: int) -> float:
     total_kib = 0
     for process in descendants(pid):
@@ -128,8 +145,9 @@ def plain_session(spec: str) -> dict[str, float]:
     try:
         first = cell(kc, TRIVIAL)
         median = statistics.median(cell(kc, TRIVIAL) for _ in range(10))
+        completion = complete(kc, STD_COMPLETION)
         return {"kernel_info": info, "first_cell": first, "first_result": info + first,
-                "median_cell": median}
+                "median_cell": median, "first_completion": completion}
     finally:
         stop(km, kc)
 
@@ -144,8 +162,12 @@ def linfa_session(spec: str) -> dict[str, float]:
         refit = cell(kc, FIT[spec])
         median = statistics.median(cell(kc, TRIVIAL) for _ in range(10))
         pid = km.provisioner.process.pid
+        working_peak = peak_rss_mib(pid)
+        time.sleep(IDLE_SECONDS)
+        idle_completion = complete(kc, STD_COMPLETION)
         return {"first_fit": first_fit, "refit": refit, "median_linfa_cell": median,
-                "peak_mib": peak_rss_mib(pid)}
+                "peak_mib": working_peak, "idle_completion": idle_completion,
+                "idle_peak_mib": peak_rss_mib(pid)}
     finally:
         stop(km, kc)
 
@@ -158,7 +180,10 @@ METRICS = {
     "first_fit": ("launch to first linfa fit (KMeans, iris, seeded)", "s"),
     "refit": ("warm re-fit (same cell again)", "s"),
     "median_linfa_cell": ("median of 10 trivial cells, linfa loaded", "s"),
-    "peak_mib": ("peak RSS, kernel + evaluation process", "MiB"),
+    "first_completion": ("std completion, fresh kernel, no idle time yet", "s"),
+    "peak_mib": ("peak RSS, kernel + evaluation process, cells run", "MiB"),
+    "idle_completion": (f"std completion after {IDLE_SECONDS} s idle", "s"),
+    "idle_peak_mib": (f"peak RSS, kernel + evaluation process, after {IDLE_SECONDS} s idle", "MiB"),
 }
 
 

@@ -7,8 +7,10 @@ bench/kernel_startup.py, not here.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
+import subprocess
 import tempfile
 
 from jupyter_client.manager import start_new_kernel
@@ -106,6 +108,25 @@ def test_completion_knows_the_stack_and_the_types_of_kept_variables(kc):
     shown = kc.get_shell_msg(timeout=30)["content"]
     assert shown["found"], shown
     assert "struct linfa_clustering::KMeans" in shown["data"]["text/plain"], shown
+
+
+def test_rust_analyzer_is_given_std_for_completion_and_evcxr_keeps_its_settings(kernel):
+    # evcxr's rust-analyzer starts without std: RUST_SRC_PATH points at a link in the kernel's
+    # session folder, and the kernel points the link at the toolchain's library when it is
+    # idle or asked to complete (crates/repronote-evcxr/src/interpreter/evcxr/deferred_std.rs).
+    km, kc = kernel
+    cache = os.environ.get("REPRONOTE_CACHE", os.path.expanduser("~/.cache/repronote"))
+    [session] = glob.glob(os.path.join(cache, "sessions", f"{km.provisioner.process.pid}-*"))
+    assert "HashMap" in complete(kc, "std::collections::Hash")["matches"]
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], cwd=os.path.join(session, "crate"),
+                             capture_output=True, text=True, check=True).stdout.strip()
+    library = os.path.join(sysroot, "lib", "rustlib", "src", "rust", "library")
+    assert os.readlink(os.path.join(session, "rust-analyzer-library")) == library
+    # The reload left evcxr's optimisation level as it was: `:opt` toggles 2 to 0 and back.
+    assert ok(kc, ":opt").result_text().strip() == "Optimization: 0"
+    assert ok(kc, ":opt").result_text().strip() == "Optimization: 2"
+    # The variable is for rust-analyzer in the kernel, not for cells.
+    assert ok(kc, 'std::env::var_os("RUST_SRC_PATH").is_none()').result_text() == "true"
 
 
 def test_a_dep_line_still_adds_a_crate(kc):

@@ -51,7 +51,7 @@ pub fn launch(connection_file: &Path) -> anyhow::Result<()> {
 /// without the stack (the first cell says why).
 fn prepare_stack() -> Result<StackSetup, StackError> {
     let cache = StackCache::open()?;
-    let session = Session::enter(&cache)?;
+    let session = Session::enter(&cache, &evcxr::DEFERRED_STD_SESSION_ENV)?;
     let plan = StackPlan::new(cache)?;
     Ok(StackSetup {
         plan,

@@ -17,7 +17,7 @@ use repronote_stack::{Session, StackCache, TemplateStatus};
 pub fn prebuild(force: bool) -> anyhow::Result<()> {
     let cache = StackCache::open()?;
     // Re-executes this process with evcxr pointed at the session folder; the rest runs there.
-    let session = Session::enter(&cache)?;
+    let session = Session::enter(&cache, &[])?;
     let mut plan = StackPlan::new(cache.clone())?;
     if let TemplateStatus::Ready(target) = &plan.status {
         if !force {

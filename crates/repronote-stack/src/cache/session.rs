@@ -22,7 +22,10 @@ impl Session {
     /// re-executes this program with `EVCXR_TMPDIR` pointing into it (evcxr reads that variable,
     /// and changing the environment of a running process is not thread-safe); the re-executed
     /// process finds the variable and adopts the folder. Returns only in the re-executed process.
-    pub fn enter(cache: &StackCache) -> Result<Self, CacheError> {
+    ///
+    /// `folder_env` names more variables for the re-executed process, each set to a path inside
+    /// the session folder (`(variable, relative path)`); what is at that path is the caller's.
+    pub fn enter(cache: &StackCache, folder_env: &[(&str, &str)]) -> Result<Self, CacheError> {
         if let Some(dir) = std::env::var_os(SESSION_ENV) {
             return Ok(Self {
                 dir: PathBuf::from(dir),
@@ -39,12 +42,15 @@ impl Session {
         let crate_dir = dir.join("crate");
         fs::create_dir_all(&crate_dir).map_err(io_error("create", &crate_dir))?;
         let executable = std::env::current_exe().map_err(io_error("find", Path::new("self")))?;
-        let error = std::os::unix::process::CommandExt::exec(
-            std::process::Command::new(&executable)
-                .args(std::env::args_os().skip(1))
-                .env(SESSION_ENV, &dir)
-                .env("EVCXR_TMPDIR", &crate_dir),
-        );
+        let mut command = std::process::Command::new(&executable);
+        command
+            .args(std::env::args_os().skip(1))
+            .env(SESSION_ENV, &dir)
+            .env("EVCXR_TMPDIR", &crate_dir);
+        for (variable, path) in folder_env {
+            command.env(variable, dir.join(path));
+        }
+        let error = std::os::unix::process::CommandExt::exec(&mut command);
         let _ = fs::remove_dir_all(&dir);
         Err(io_error("re-execute", &executable)(error))
     }
@@ -55,6 +61,11 @@ impl Session {
         let crate_dir = dir.join("crate");
         fs::create_dir_all(&crate_dir).map_err(io_error("create", &crate_dir))?;
         Ok(Self { dir })
+    }
+
+    /// The session folder itself.
+    pub fn folder(&self) -> &Path {
+        &self.dir
     }
 
     /// The crate folder evcxr builds cells in.

@@ -11,6 +11,7 @@
 //! - interrupting kills the evaluation process (compiled Rust cannot be stopped politely);
 //!   evcxr starts a new one and the prelude's flusher is started again.
 
+mod deferred_std;
 mod errors;
 mod interrupt;
 mod literal_bindings;
@@ -38,6 +39,7 @@ pub(crate) use startup::describe_phases;
 use startup::{stack_summary, warm_up_analysis};
 use typing::{RunFailure, run_with_types};
 
+pub use deferred_std::SESSION_ENV as DEFERRED_STD_SESSION_ENV;
 pub use session_files::{SessionFiles, SessionFilesGuard};
 pub use startup::{StackSetup, StartError, start};
 
@@ -138,8 +140,11 @@ struct EvcxrInterpreter {
     probe_flag: PathBuf,
     /// Cells the kernel had to annotate, by their source: what ran.
     typing: typing::TypingMemory,
-    /// Whether rust-analyzer still has to load std (done when the kernel is idle).
+    /// Whether rust-analyzer's analysis still has to be warmed up (done when the kernel is idle).
     warm_up_pending: bool,
+    /// The standard library rust-analyzer has not loaded yet: loaded when the kernel is idle,
+    /// or at the first completion or inspection.
+    deferred_std: Option<deferred_std::DeferredStd>,
     /// Completion and inspection of the stack's items (rust-analyzer sees std only).
     stack_completion: StackCompletion,
     /// The session folder holding the stack, when the kernel has it: its lock is written
@@ -161,6 +166,22 @@ impl EvcxrInterpreter {
         };
         if let Err(error) = context.execute(prelude::START_FLUSHER) {
             tracing::warn!("output flusher did not restart: {error}");
+        }
+    }
+
+    /// Gives rust-analyzer the standard library, if it does not have it yet (see
+    /// [`deferred_std`]), warming its analysis up with it. A completion or inspection that
+    /// waits for it costs no more this way: the warm-up is what the request would analyse.
+    fn load_deferred_std(&mut self) {
+        let Some(context) = self.evaluator.ready() else {
+            return;
+        };
+        let Some(deferred) = self.deferred_std.take() else {
+            return;
+        };
+        self.warm_up_pending = false;
+        if let Err(error) = deferred.load(context, warm_up_analysis) {
+            tracing::warn!("completion of std is off: {error}");
         }
     }
 
@@ -383,6 +404,7 @@ impl Interpreter for EvcxrInterpreter {
 
     fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions {
         let at = byte_offset(code, cursor_pos);
+        self.load_deferred_std();
         let Evaluator::Ready(context) = &mut self.evaluator else {
             return Completions {
                 matches: Vec::new(),
@@ -422,6 +444,7 @@ impl Interpreter for EvcxrInterpreter {
         if let Some(text) = self.stack_completion.inspect(code, at) {
             return Some(plain_text(text));
         }
+        self.load_deferred_std();
         let (plain, html) = self.evaluator.ready()?.hover_at(code, at).ok()?;
         if plain.trim().is_empty() {
             return None;
@@ -436,6 +459,7 @@ impl Interpreter for EvcxrInterpreter {
     }
 
     fn idle(&mut self) {
+        self.load_deferred_std();
         if std::mem::take(&mut self.warm_up_pending)
             && let Some(context) = self.evaluator.ready()
         {

@@ -10,6 +10,7 @@ use repronote_stack::Session;
 use super::super::Interpreter;
 use super::super::evcxr_stack::{StackError, StackPlan};
 use super::super::stack_completion::StackCompletion;
+use super::deferred_std::DeferredStd;
 use super::interrupt::EvcxrInterrupter;
 use super::output_pump::OutputPump;
 use super::session_files::SessionFiles;
@@ -69,7 +70,11 @@ pub fn start(
         &training_record_file,
     );
     command.env(prelude::LINEAGE_FILE_ENV, files.lineage_file());
+    // For rust-analyzer in this process only (see `deferred_std`), not for cells.
+    command.env_remove("RUST_SRC_PATH");
 
+    // The session folder exists whether or not the stack loads.
+    let session = stack.as_ref().ok().map(|setup| setup.session.clone());
     let stack_location = stack.as_ref().ok().map(|setup| {
         format!(
             "Build key {} in {}",
@@ -96,6 +101,12 @@ pub fn start(
         }
     };
 
+    let deferred_std = session.as_ref().and_then(|session| {
+        DeferredStd::prepare(session.folder(), &session.crate_dir())
+            .map_err(|error| tracing::warn!("rust-analyzer loads std at start: {error}"))
+            .ok()
+            .flatten()
+    });
     let (mut eval_context, outputs) =
         EvalContext::with_subprocess_command(command).map_err(StartError::Evcxr)?;
     let process = eval_context.process_handle();
@@ -165,6 +176,7 @@ pub fn start(
         probe_flag,
         typing: Default::default(),
         warm_up_pending,
+        deferred_std,
         stack_completion: StackCompletion::new(stack_target.as_deref()),
         stack_session,
         stack_crates: Vec::new(),
@@ -184,14 +196,14 @@ pub(super) const WARM_UP: &str = "let values: Vec<f64> = vec![1.0, 2.0];\n\
 
 pub(super) fn warm_up_analysis(context: &mut CommandContext) {
     let started = std::time::Instant::now();
-    let found = context
-        .completions(WARM_UP, WARM_UP.len())
-        .map(|c| c.completions.len())
-        .unwrap_or_default();
-    tracing::info!(
-        "analysis warmed up in {:.1?} ({found} completions)",
-        started.elapsed()
-    );
+    match context.completions(WARM_UP, WARM_UP.len()) {
+        Ok(found) => tracing::info!(
+            "analysis warmed up in {:.1?} ({} completions)",
+            started.elapsed(),
+            found.completions.len()
+        ),
+        Err(error) => tracing::warn!("rust-analyzer's warm-up failed: {error}"),
+    }
 }
 
 /// evcxr's timing of an evaluation, for the log: `Final compile 270ms, Execution 1ms`.

@@ -1,5 +1,6 @@
 //! Typing the bindings evcxr cannot. rust-analyzer sees only std (the stack reaches rustc by
-//! flags, see [`crate::stack_externs`]), so evcxr cannot type a binding of a stack type. The
+//! flags, see [`crate::stack_externs`]), and not even std until the kernel has been idle (see
+//! [`super::deferred_std`]), so evcxr cannot type a binding of a stack type. The
 //! kernel therefore asks rustc first: one `cargo check` of the cell with a probe for every
 //! untyped top-level binding, then the cell runs annotated (one build). What the probe could
 //! not settle is left to evcxr; when evcxr then cannot name a binding's type, the kernel probes
