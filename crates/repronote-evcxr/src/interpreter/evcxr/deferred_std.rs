@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use evcxr::CommandContext;
 
 /// The variable rust-analyzer reads the library's location from.
-const LIBRARY_ENV: &str = "RUST_SRC_PATH";
+pub(super) const LIBRARY_ENV: &str = "RUST_SRC_PATH";
 
 /// The link, in the session folder, that [`LIBRARY_ENV`] points at.
 const LINK: &str = "rust-analyzer-library";

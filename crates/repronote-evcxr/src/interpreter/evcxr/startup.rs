@@ -71,7 +71,7 @@ pub fn start(
     );
     command.env(prelude::LINEAGE_FILE_ENV, files.lineage_file());
     // For rust-analyzer in this process only (see `deferred_std`), not for cells.
-    command.env_remove("RUST_SRC_PATH");
+    command.env_remove(super::deferred_std::LIBRARY_ENV);
 
     // The session folder exists whether or not the stack loads.
     let session = stack.as_ref().ok().map(|setup| setup.session.clone());
