@@ -102,7 +102,7 @@ def kc(kernel) -> BlockingKernelClient:
 
 
 def documented_cell_seed(session_seed: int, identity: str) -> int:
-    """The cell seed derivation documented in crates/repronote-seeding/src/policy.rs, computed independently."""
+    """The cell seed derivation documented in kernel/repronote-seeding/src/policy.rs, computed independently."""
     digest = hashlib.sha256(
         b"linfa-kernel cell seed v1" + session_seed.to_bytes(8, "little") + identity.encode()
     ).digest()

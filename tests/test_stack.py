@@ -113,7 +113,7 @@ def test_completion_knows_the_stack_and_the_types_of_kept_variables(kc):
 def test_rust_analyzer_is_given_std_for_completion_and_evcxr_keeps_its_settings(kernel):
     # evcxr's rust-analyzer starts without std: RUST_SRC_PATH points at a link in the kernel's
     # session folder, and the kernel points the link at the toolchain's library when it is
-    # idle or asked to complete (crates/repronote-evcxr/src/interpreter/evcxr/deferred_std.rs).
+    # idle or asked to complete (kernel/repronote-evcxr/src/interpreter/evcxr/deferred_std.rs).
     km, kc = kernel
     cache = os.environ.get("REPRONOTE_CACHE", os.path.expanduser("~/.cache/repronote"))
     [session] = glob.glob(os.path.join(cache, "sessions", f"{km.provisioner.process.pid}-*"))

@@ -1,7 +1,7 @@
 //! The cell prelude: functions every cell can call (`display_html`, `display_updatable`,
 //! `clear_output`, ...), evaluated by the kernel before the first cell.
 //!
-//! The prelude is the std-only crate `repronote-prelude` (`crates/repronote-prelude`). With the
+//! The prelude is the std-only crate `repronote-prelude` (`kernel/repronote-prelude`). With the
 //! preloaded stack it is one of the stack's prebuilt crates, and a session imports it with one
 //! `use` ([`STACK_IMPORT`]), so no cell recompiles it; without the stack its source is evaluated
 //! as cell text ([`source_without_stack`]). The kernel depends on it too, so tests exercise the same code.
