@@ -54,13 +54,13 @@ def test_pinned_versions_agree():
     assert pins["jupyterlab"] == lab["jupyterlab"]
     # The stack the kernel preloads and the workspace that builds linfa-export agree on every
     # crate they share.
-    stack = lock_versions(ROOT / "crates" / "repronote-stack" / "stack" / "Cargo.lock")
+    stack = lock_versions(ROOT / "kernel" / "repronote-stack" / "stack" / "Cargo.lock")
     workspace = lock_versions(ROOT / "Cargo.lock")
     for name, versions in stack.items():
         if name.startswith(("linfa", "ndarray")) and name in workspace:
             assert versions <= workspace[name], name
     # A relaunched model's environment uses the same Python and JupyterLab.
-    source = (ROOT / "linfa-export" / "src" / "relaunch.rs").read_text()
+    source = next((ROOT / "linfa-export" / "src").rglob("relaunch.rs")).read_text()
     assert f'PYTHON_VERSION: &str = "{pins["python"]}"' in source
     assert f'JUPYTERLAB_VERSION: &str = "{pins["jupyterlab"]}"' in source
 
@@ -112,6 +112,9 @@ def test_post_build_installs_a_working_kernel_in_a_fresh_home(tmp_path):
     assert KERNEL_NAME in specs
     assert specs[KERNEL_NAME]["resource_dir"].startswith(str(env_dir))
     assert (home / ".cache" / "repronote").is_dir(), "the stack was prebuilt into the new home"
+    # A student can check a shared model from the image's terminal.
+    checker = subprocess.run([env_dir / "bin" / "linfa-export", "--help"], capture_output=True, text=True, timeout=60)
+    assert checker.returncode == 0 and "verify" in checker.stdout, checker.stderr
     notebook = ROOT / "notebooks" / "00-the-kernel.ipynb"
     executed = subprocess.run(
         [env_dir / "bin" / "jupyter", "execute", "--output", str(tmp_path / "ran.ipynb"), str(notebook)],
