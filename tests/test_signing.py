@@ -3,8 +3,9 @@
 Each tool accepts the other's signature (`linfa-export sign` -> `model_signing verify key`,
 `model_signing sign key` -> `linfa-export verify --public-key`), and both refuse the same
 tampering: a flipped byte, an added file, another key, a corrupted signature, and the
-re-hashed forgery of issue 17 (which a plain `linfa-export verify` accepts: the manifest only
-proves that the files agree with each other) carrying the original signature.
+re-hashed forgery of issue 17 carrying the original signature (which even a plain
+`linfa-export verify` refuses: the signature lists other files), and without it (which a plain
+verify accepts: the manifest only proves that the files agree with each other).
 
 Binaries: `linfa-export` beside this Python (scripts/setup.sh installs it into the venv), and
 the `iris_artifact` example that `cargo build --all-targets` builds, under
@@ -204,10 +205,15 @@ def test_the_rehashed_forgery_fails_a_pinned_or_signed_check(artifact, keys, sig
     sign(signer, artifact, private)
     original = digest_of(artifact)
     forge(artifact)
-    # What the issue measured: the manifest alone is fooled.
-    plain = ok(run(LINFA_EXPORT, "verify", artifact)).stdout
-    assert "OK" in plain and "2 files" in plain and "trust: consistency only" in plain
+    # Even without a key, the author's signature no longer lists the files the folder holds.
+    refused(run(LINFA_EXPORT, "verify", artifact), "model.sig lists model.json with sha256")
     refused(run(LINFA_EXPORT, "verify", artifact, "--expect", original), original, digest_of(artifact))
     both_refuse(artifact, public, "model.json: changed after signing", "Missing files")
     refused(ours(artifact, public), "manifest.json: changed after signing",
             "model.cbor: signed, but no longer in the artifact")
+    # What the issue measured: a forger who drops the signature fools the manifest alone.
+    (artifact / "model.sig").unlink()
+    plain = ok(run(LINFA_EXPORT, "verify", artifact)).stdout
+    assert "OK" in plain and "2 files" in plain and "trust: consistency only" in plain
+    refused(run(LINFA_EXPORT, "verify", artifact, "--expect", original), original, digest_of(artifact))
+    refused(ours(artifact, public), "model.sig: missing, so the artifact is not signed")

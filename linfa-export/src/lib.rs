@@ -57,8 +57,9 @@
 //! [`verify`] and [`load`] re-hash every file (streaming, in parallel) and
 //! refuse missing, unexpected, resized, modified or symlinked files, paths
 //! that leave the folder, absurd declared sizes, an edited or non-canonical
-//! manifest, an unknown format version; [`load`] also refuses another model
-//! type or a model written by an incompatible version of its crate.
+//! manifest, an unknown format version, a `model.sig` that does not parse or
+//! lists other files or digests than the folder holds; [`load`] also refuses
+//! another model type or a model written by an incompatible version of its crate.
 //!
 //! # Trust beyond consistency
 //!
@@ -129,68 +130,57 @@
 //! a repository that relaunches the environment that made it (Binder badge,
 //! pinned `binder/`, a notebook that verifies, loads and uses the model).
 
-mod artifact;
-mod build_info;
-mod bundle;
-mod card;
-mod data_folder;
-mod diff;
-mod encode;
-mod error;
-mod fingerprint;
-mod folder;
-mod hashing;
-mod keys;
-mod lineage;
-mod load;
-mod manifest;
+// The layers, bottom to top: format, integrity, trust, record, model, tools. A module imports
+// only from its own layer and the ones below it (`tests/layers.rs` checks that); each folder's
+// `mod.rs` says why its layer sits where it does.
+mod format;
+mod integrity;
 mod model;
-mod notebook;
-mod params;
-mod relaunch;
-mod reproduce;
-mod session;
-mod signature;
-mod statement;
-mod training;
+mod record;
+mod tools;
 mod trust;
-mod verify;
 
-pub use artifact::{ExportReport, Prepared, PreparedFile, export, prepare};
-pub use build_info::{
-    LINFA_EXPORT_VERSION, RUSTC_VERSION, TARGET, format_compatible, locked_crates, locked_version,
-};
-pub use card::render as render_card;
-pub use data_folder::{DataCheck, MissingData, check_data_folder, missing_data};
-pub use diff::{Difference, diff};
-pub use error::{ExportError, ParamsError, SignError, TrustError, VerifyError};
-pub use fingerprint::{ArrayFingerprint, CanonicalElement, DataFingerprint};
-pub use hashing::{HASH_BUFFER_SIZE, is_sha256_hex, sha256_hex};
-pub use keys::{Curve, PrivateKey, PublicKey};
-pub use lineage::{
-    LineageMismatch, Parent, SESSION_LINEAGE_ENV, check_parents, lineage_tree, session_lineage,
-};
-pub use load::{Loaded, load, load_trusted, load_with};
-pub use manifest::{
+pub use format::card::render as render_card;
+pub use format::digest::{is_sha256_hex, sha256_hex};
+pub use format::error::{ExportError, ParamsError, Refused, SignError, TrustError, VerifyError};
+pub use format::fingerprint::{ArrayFingerprint, DataFingerprint};
+pub use format::manifest::{
     CardFields, FORMAT_VERSION, FileEntry, FileRole, KernelInfo, MANIFEST_FILE, MODEL_CARD_FILE,
     MODEL_CBOR_FILE, MODEL_JSON_FILE, Manifest, ModelInfo, Provenance, Risks, SIGNATURE_FILE,
     Toolchain, check_relative_path,
 };
-pub use model::{ExportableModel, TypeTag};
-pub use notebook::ModelCard;
-pub use params::{ExportParams, Timestamp, ValidExportParams};
-pub use relaunch::{
+pub use format::parent::{Parent, lineage_tree};
+pub use format::statement::SignedFile;
+pub use format::training_record::{
+    ArtifactTrainingRecord, RecordedCell, TRAINING_RECORD_FILE, TrainingRecord,
+    TrainingRecordStatus, describe_training_record,
+};
+pub use integrity::fingerprint::CanonicalElement;
+pub use integrity::hashing::HASH_BUFFER_SIZE;
+pub use model::artifact::{ExportReport, Prepared, PreparedFile, export, prepare};
+pub use model::exportable::{ExportableModel, TypeTag};
+pub use model::load::{Loaded, load, load_trusted, load_with};
+pub use model::params::{ExportParams, Timestamp, ValidExportParams};
+pub use model::verify::{verify, verify_trusted, verify_with};
+pub use record::build_info::{
+    LINFA_EXPORT_VERSION, RUSTC_VERSION, TARGET, format_compatible, locked_crates, locked_version,
+};
+pub use record::lineage::{LineageMismatch, SESSION_LINEAGE_ENV, check_parents, session_lineage};
+pub use record::session::{
+    SESSION_PROVENANCE_ENV, SessionContext, TRAINING_RECORD_ENV, session_provenance,
+    session_training_record,
+};
+pub use record::training::{read_training_record, read_training_record_with};
+pub use tools::data_folder::{DataCheck, MissingData, check_data_folder, missing_data};
+pub use tools::diff::{Difference, diff};
+pub use tools::notebook::ModelCard;
+pub use tools::relaunch::{
     JUPYTERLAB_VERSION, NOTEBOOK_FILE, PYTHON_VERSION, RelaunchError, RelaunchOptions,
     RelaunchReport, relaunch, rust_type, rustc_version,
 };
-pub use reproduce::{FileChange, MetricChange, Reproduction, compare_reproduction};
-pub use session::{SESSION_PROVENANCE_ENV, SessionContext, session_provenance};
-pub use signature::{SignatureInfo, Signed, read_signature, sign};
-pub use statement::SignedFile;
-pub use training::{
-    ArtifactTrainingRecord, RecordedCell, TRAINING_RECORD_ENV, TRAINING_RECORD_FILE,
-    TrainingRecord, TrainingRecordStatus, describe_training_record, read_training_record,
-    read_training_record_with, session_training_record,
-};
-pub use trust::{Assurance, Refused, Trust, Verified};
-pub use verify::{VerifyOptions, VerifyReport, read_manifest, verify, verify_trusted, verify_with};
+pub use tools::reproduce::{FileChange, MetricChange, Reproduction, compare_reproduction};
+pub use trust::keys::{Curve, PrivateKey, PublicKey};
+pub use trust::policy::{Assurance, Trust, Verified};
+pub use trust::sign::{Signed, sign};
+pub use trust::signature::{SignatureInfo, read_signature};
+pub use trust::verify::{VerifyOptions, VerifyReport, read_manifest};

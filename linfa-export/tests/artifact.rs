@@ -33,8 +33,8 @@ const EXPECTED_MANIFEST: &str = r#"{
   "files": {
     "MODEL_CARD.md": {
       "role": "model_card",
-      "size": 2082,
-      "sha256": "b0eff99aec979785683099fe108d24394470bba196b0033a363c94b45fa93b2f"
+      "size": 2268,
+      "sha256": "9e75d7041c2eadbac8e53dbe3c1f511fe4a2fae9a148b3eb8c0b9ae49900d083"
     },
     "model.cbor": {
       "role": "model_cbor",
@@ -149,7 +149,10 @@ fn manifest_of_a_fixed_model_is_exactly_as_expected() {
     assert!(card.starts_with(
         "---\nlicense: \"mit\"\nlibrary_name: \"linfa\"\ntags:\n- \"linfa\"\n- \"rust\"\n\
          - \"linfa-linear\"\n- \"FittedLinearRegression\"\n- \"test\"\n\
-         datasets:\n- \"toy\"\nmetrics:\n- \"r2\"\n---\n\n# tiny linear\n"
+         datasets:\n- \"toy\"\nmetrics:\n- \"r2\"\n\
+         model-index:\n- name: \"tiny linear\"\n  results:\n  - task:\n      \
+         type: \"tabular-regression\"\n    dataset:\n      name: \"toy\"\n      type: \"toy\"\n    \
+         metrics:\n    - type: \"r2\"\n      value: 0.75\n---\n\n# tiny linear\n"
     ));
     for needle in [
         "**Bias across groups**: None: synthetic data.",

@@ -228,10 +228,6 @@ fn the_rehashed_forgery_passes_a_plain_verify_only() {
         model["intercept"] = serde_json::json!(100.0)
     });
 
-    let out = expect_exit(&["verify", dir], 0);
-    assert!(stdout(&out).contains("2 files"), "{}", stdout(&out));
-    let out = expect_exit(&["verify", dir, "--expect", report.digest()], 1);
-    assert!(stdout(&out).contains("pinned digest"), "{}", stdout(&out));
     let out = expect_exit(&["verify", dir, "--public-key", s(&public)], 1);
     let text = stdout(&out);
     for needle in [
@@ -241,6 +237,59 @@ fn the_rehashed_forgery_passes_a_plain_verify_only() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
+    // The author's model.sig, kept by the forger, does not list the forged files.
+    let out = expect_exit(&["verify", dir], 1);
+    assert!(
+        stdout(&out).contains("model.sig lists manifest.json with sha256"),
+        "{}",
+        stdout(&out)
+    );
+    // Without it, only a pinned digest or a key tells the forgery apart.
+    fs::remove_file(report.dir.join("model.sig")).unwrap();
+    let out = expect_exit(&["verify", dir], 0);
+    assert!(stdout(&out).contains("2 files"), "{}", stdout(&out));
+    let out = expect_exit(&["verify", dir, "--expect", report.digest()], 1);
+    assert!(stdout(&out).contains("pinned digest"), "{}", stdout(&out));
+    expect_exit(&["verify", dir, "--public-key", s(&public)], 1);
+}
+
+#[test]
+fn a_broken_signature_fails_a_plain_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = export_tiny(tmp.path(), "art");
+    let dir = s(&report.dir);
+    let (private, _, fingerprint) = keygen(tmp.path(), "alice");
+    expect_exit(&["sign", dir, "--key", s(&private)], 0);
+    let out = expect_exit(&["verify", dir], 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "model.sig by key {fingerprint} lists every file as it is"
+        )) && text.contains("the signature itself was not checked"),
+        "{text}"
+    );
+
+    let sig = report.dir.join("model.sig");
+    let original = fs::read(&sig).unwrap();
+    flip_byte(&report.dir, "model.sig", 0);
+    let out = expect_exit(&["verify", dir], 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("model.sig does not parse: not a Sigstore bundle")
+            && text.contains("re-sign the artifact with `linfa-export sign` or remove model.sig")
+            && text.contains(&format!("FAILED {dir}: 1 problem(s)")),
+        "{text}"
+    );
+    fs::write(&sig, &original[..original.len() - 10]).unwrap();
+    let out = expect_exit(&["verify", dir], 1);
+    assert!(
+        stdout(&out).contains("model.sig does not parse"),
+        "{}",
+        stdout(&out)
+    );
+    // `sign` repairs it, as the message says.
+    expect_exit(&["sign", dir, "--key", s(&private)], 0);
+    expect_exit(&["verify", dir], 0);
 }
 
 #[test]

@@ -201,6 +201,8 @@ fn a_corrupted_signature_is_refused() {
 
     // A byte of the DER signature (its last byte is inside `s`).
     edit_base64(&dir, "sig", |sig| *sig.last_mut().unwrap() ^= 1);
+    // Only the key can tell: without it, a well-formed signature over these files passes.
+    assert!(verify(&dir).is_ok());
     let found = problems(&dir, &key_of(&key));
     assert!(
         matches!(&found[..], [VerifyError::BadSignature { .. }]),
@@ -222,6 +224,11 @@ fn a_corrupted_signature_is_refused() {
         &problems(&dir, &key_of(&key))[..],
         [VerifyError::BadSignature { .. }]
     ));
+    // Without the key, the statement it signs no longer reads as a model_signing statement.
+    assert!(matches!(
+        &verify(&dir).problems[..],
+        [VerifyError::SignatureMalformed { reason, .. }] if reason.starts_with("the statement it signs")
+    ));
     restore();
 
     // Not JSON, another media type, a truncated file.
@@ -239,8 +246,10 @@ fn a_corrupted_signature_is_refused() {
             matches!(&found[..], [VerifyError::SignatureUnreadable { .. }]),
             "{found:?}"
         );
-        // Consistency is not the signature's business.
-        assert!(verify(&dir).is_ok());
+        // Without a key, a signature that does not parse is refused all the same.
+        assert!(
+            matches!(&verify(&dir).problems[..], [VerifyError::SignatureMalformed { file, .. }] if file == SIGNATURE_FILE)
+        );
     }
     restore();
     assert!(verify_trusted(&dir, &key_of(&key)).is_ok());
@@ -282,7 +291,34 @@ fn a_file_changed_or_added_after_signing_is_refused() {
 fn the_rehashed_forgery_passes_consistency_but_not_a_pin_or_a_signature() {
     let (_tmp, dir, key, digest) = signed(Curve::P256);
     forge(&dir, |model| model["intercept"] = serde_json::json!(100.0));
-    // What the issue measured: the plain check and load accept the forged model.
+
+    let found = problems(&dir, &key_of(&key));
+    let named: Vec<String> = found.iter().map(|p| format!("{}: {p}", p.file())).collect();
+    assert_eq!(found.len(), 3, "{named:#?}");
+    assert!(
+        matches!(&found[0], VerifyError::ChangedAfterSigning { file, .. } if file == "manifest.json")
+    );
+    assert!(matches!(&found[1], VerifyError::SignedFileMissing { file } if file == "model.cbor"));
+    assert!(
+        matches!(&found[2], VerifyError::ChangedAfterSigning { file, .. } if file == "model.json")
+    );
+    assert!(load_trusted::<Tiny>(&dir, &key_of(&key)).is_err());
+
+    // The author's model.sig, kept by the forger, no longer lists these files: even a plain
+    // check refuses that, naming model.sig.
+    let plain = verify(&dir);
+    assert!(
+        !plain.problems.is_empty()
+            && plain.problems.iter().all(|p| matches!(
+                p,
+                VerifyError::SignatureMismatch { file, .. } if file == SIGNATURE_FILE
+            )),
+        "{:?}",
+        plain.problems
+    );
+    // What the issue measured, once the forger also drops the signature: the plain check and
+    // load accept the forged model.
+    fs::remove_file(dir.join(SIGNATURE_FILE)).unwrap();
     let plain = verify(&dir);
     assert!(plain.is_ok(), "{:?}", plain.problems);
     let forged = load::<Tiny>(&dir).unwrap();
@@ -305,18 +341,10 @@ fn the_rehashed_forgery_passes_consistency_but_not_a_pin_or_a_signature() {
         load_trusted::<Tiny>(&dir, &pinned),
         Err(VerifyError::DigestNotPinned { .. })
     ));
-
-    let found = problems(&dir, &key_of(&key));
-    let named: Vec<String> = found.iter().map(|p| format!("{}: {p}", p.file())).collect();
-    assert_eq!(found.len(), 3, "{named:#?}");
-    assert!(
-        matches!(&found[0], VerifyError::ChangedAfterSigning { file, .. } if file == "manifest.json")
-    );
-    assert!(matches!(&found[1], VerifyError::SignedFileMissing { file } if file == "model.cbor"));
-    assert!(
-        matches!(&found[2], VerifyError::ChangedAfterSigning { file, .. } if file == "model.json")
-    );
-    assert!(load_trusted::<Tiny>(&dir, &key_of(&key)).is_err());
+    assert!(matches!(
+        &problems(&dir, &key_of(&key))[..],
+        [VerifyError::Unsigned { .. }]
+    ));
 }
 
 #[test]
@@ -331,7 +359,23 @@ fn a_file_slipped_into_the_manifest_after_signing_is_not_signed() {
         };
         m.files.insert("extra.txt".to_owned(), entry);
     });
-    assert!(verify(&dir).is_ok());
+    // The folder agrees with its new manifest; model.sig does not, which even a plain check
+    // names.
+    let plain: Vec<(String, bool)> = verify(&dir)
+        .problems
+        .iter()
+        .map(|p| match p {
+            VerifyError::SignatureMismatch { path, signed, .. } => (path.clone(), signed.is_some()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        plain,
+        [
+            ("extra.txt".to_owned(), false),
+            ("manifest.json".to_owned(), true)
+        ]
+    );
     let found = problems(&dir, &key_of(&key));
     assert!(
         found
@@ -381,4 +425,124 @@ fn trust_options_combine_with_limits() {
             .any(|p| matches!(p, VerifyError::DeclaredSizeTooLarge { .. }))
     );
     assert!(!report.is_ok());
+}
+
+/// The offset of the `n`th byte of the envelope's base64 payload inside `model.sig`.
+fn payload_offset(dir: &Path, n: usize) -> isize {
+    let bytes = fs::read(dir.join(SIGNATURE_FILE)).unwrap();
+    let key = b"\"payload\":\"";
+    let at = bytes.windows(key.len()).position(|w| w == key).unwrap();
+    (at + key.len() + n) as isize
+}
+
+/// The one problem a plain `verify` finds, which must be about `model.sig`.
+fn only_signature_problem(dir: &Path) -> VerifyError {
+    let mut report = verify(dir);
+    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    let problem = report.problems.remove(0);
+    assert_eq!(problem.file(), SIGNATURE_FILE, "{problem}");
+    problem
+}
+
+#[test]
+fn a_broken_signature_is_refused_without_a_key() {
+    let (_tmp, dir, key, _) = signed(Curve::P256);
+    // A valid signature still passes a plain check, and loads.
+    assert!(verify(&dir).is_ok(), "{:?}", verify(&dir).problems);
+    assert!(load::<Tiny>(&dir).is_ok());
+    let original = fs::read(dir.join(SIGNATURE_FILE)).unwrap();
+    let restore = || fs::write(dir.join(SIGNATURE_FILE), &original).unwrap();
+
+    // A flipped byte: in the JSON around the envelope, and inside the signed statement.
+    for offset in [0, payload_offset(&dir, 20)] {
+        common::flip_byte(&dir, SIGNATURE_FILE, offset);
+        let problem = only_signature_problem(&dir);
+        assert!(
+            matches!(problem, VerifyError::SignatureMalformed { .. }),
+            "{problem:?}"
+        );
+        let message = problem.to_string();
+        assert!(
+            message.starts_with("model.sig does not parse: ")
+                && message
+                    .contains("re-sign the artifact with `linfa-export sign` or remove model.sig"),
+            "{message}"
+        );
+        // load follows verify.
+        assert!(matches!(
+            load::<Tiny>(&dir),
+            Err(VerifyError::SignatureMalformed { .. })
+        ));
+        restore();
+    }
+
+    // Cut short.
+    fs::write(
+        dir.join(SIGNATURE_FILE),
+        &original[..original.len() * 2 / 3],
+    )
+    .unwrap();
+    let problem = only_signature_problem(&dir);
+    assert!(
+        problem
+            .to_string()
+            .starts_with("model.sig does not parse: not a Sigstore bundle"),
+        "{problem}"
+    );
+    assert!(linfa_export::read_manifest(&dir).is_err());
+
+    // Signing again repairs it: sign does not let the broken signature stand in its way.
+    sign(&dir, &key).unwrap();
+    assert!(verify(&dir).is_ok(), "{:?}", verify(&dir).problems);
+    restore();
+    assert!(verify(&dir).is_ok());
+}
+
+#[test]
+fn a_signature_from_another_artifact_is_refused_without_a_key() {
+    let (tmp, dir, _key, _) = signed(Curve::P256);
+    // Another artifact, signed: its statement lists other digests.
+    let other = common::tiny_params()
+        .metric("r2", 0.5)
+        .check()
+        .unwrap()
+        .export(&common::tiny_model(), tmp.path().join("other"))
+        .unwrap();
+    sign(&other.dir, &PrivateKey::generate(Curve::P256)).unwrap();
+    fs::copy(other.dir.join(SIGNATURE_FILE), dir.join(SIGNATURE_FILE)).unwrap();
+
+    let manifest_now = linfa_export::sha256_hex(&fs::read(dir.join("manifest.json")).unwrap());
+    let manifest_signed =
+        linfa_export::sha256_hex(&fs::read(other.dir.join("manifest.json")).unwrap());
+    let report = verify(&dir);
+    let messages: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+    assert!(
+        report
+            .problems
+            .iter()
+            .all(|p| matches!(p, VerifyError::SignatureMismatch { .. })
+                && p.file() == SIGNATURE_FILE),
+        "{messages:#?}"
+    );
+    let paths: Vec<&str> = report
+        .problems
+        .iter()
+        .map(|p| match p {
+            VerifyError::SignatureMismatch { path, .. } => path.as_str(),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(paths, ["MODEL_CARD.md", "manifest.json"], "{messages:#?}");
+    let expected = format!(
+        "model.sig lists manifest.json with sha256 {manifest_signed}, but the file has {manifest_now}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with(&expected)
+            && m.ends_with("re-sign the artifact with `linfa-export sign` or remove model.sig")),
+        "{messages:#?}"
+    );
+    assert!(load::<Tiny>(&dir).is_err());
+    // Removing it, as the message says, leaves a consistent (unsigned) artifact.
+    fs::remove_file(dir.join(SIGNATURE_FILE)).unwrap();
+    assert!(verify(&dir).is_ok());
 }

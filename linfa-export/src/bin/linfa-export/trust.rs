@@ -37,8 +37,10 @@ pub fn verify_cmd(
                         .key_fingerprint
                         .as_deref()
                         .unwrap_or("(not named)");
+                    // Verification held it to the files; only the key can check the signature.
                     line.push_str(&format!(
-                        "; model.sig by key {key} is present but was not checked"
+                        "; model.sig by key {key} lists every file as it is, but without that \
+                         public key the signature itself was not checked"
                     ));
                 }
             }
