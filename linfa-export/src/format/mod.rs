@@ -15,6 +15,8 @@ pub(crate) mod digest;
 pub(crate) mod encode;
 pub(crate) mod error;
 pub(crate) mod fingerprint;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub(crate) mod manifest;
 pub(crate) mod parent;
 pub(crate) mod parse;

@@ -79,16 +79,7 @@ pub(crate) fn add(parents: &mut Vec<Parent>, parent: Parent) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parent(digest: char, signer: Option<&str>) -> Parent {
-        Parent {
-            artifact_sha256: digest.to_string().repeat(64),
-            name: format!("model {digest}"),
-            model_type: "linfa_clustering::KMeans<f64, L2Dist>".to_owned(),
-            signer: signer.map(str::to_owned),
-            lineage: Vec::new(),
-        }
-    }
+    use crate::format::fixtures::kmeans_parent as parent;
 
     #[test]
     fn a_parent_is_kept_once_in_order_of_first_use_with_the_best_signer() {

@@ -273,16 +273,7 @@ pub fn check_parents(child: &Manifest, given: &[Verified]) -> Vec<LineageMismatc
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parent(digest: char, signer: Option<&str>) -> Parent {
-        Parent {
-            artifact_sha256: digest.to_string().repeat(64),
-            name: format!("model {digest}"),
-            model_type: "linfa_clustering::KMeans<f64, L2Dist>".to_owned(),
-            signer: signer.map(str::to_owned),
-            lineage: Vec::new(),
-        }
-    }
+    use crate::format::fixtures::kmeans_parent as parent;
 
     #[test]
     fn the_session_file_is_read_modified_and_written_back() {

@@ -251,38 +251,21 @@ pub fn diff(a: &Manifest, b: &Manifest) -> Vec<Difference> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::manifest::{CardFields, ModelInfo, Toolchain};
-    use crate::format::parent::Parent;
+    use crate::format::fixtures;
+    use crate::format::manifest::Toolchain;
     use crate::format::training_record::TrainingRecordStatus;
 
     fn base() -> Manifest {
         Manifest {
-            format_version: 1,
-            artifact_sha256: String::new(),
-            exported_at: None,
-            model: ModelInfo {
-                model_type: "linfa_reduction::Pca".to_owned(),
-                type_params: vec!["f64".to_owned()],
-                crate_name: "linfa-reduction".to_owned(),
-                crate_version: "0.8.1".to_owned(),
-            },
-            files: Default::default(),
-            data: None,
-            provenance: None,
-            training_record: None,
-            lineage: Vec::new(),
             hyperparameters: Some(serde_json::json!({"k": 2})),
             metrics: [("r2".to_owned(), 0.5)].into(),
+            crates: [("ndarray".to_owned(), "0.16.1".to_owned())].into(),
             toolchain: Toolchain {
                 rustc: "rustc 1".to_owned(),
                 target: "t".to_owned(),
                 linfa_export: "0.1.0".to_owned(),
             },
-            crates: [("ndarray".to_owned(), "0.16.1".to_owned())].into(),
-            card: CardFields {
-                name: "m".to_owned(),
-                ..CardFields::default()
-            },
+            ..fixtures::manifest("linfa_reduction::Pca", &["f64"], "linfa-reduction")
         }
     }
 
@@ -291,13 +274,12 @@ mod tests {
         let a = base();
         let mut b = base();
         b.training_record = Some(TrainingRecordStatus::Withheld);
-        b.lineage = vec![Parent {
-            artifact_sha256: "a".repeat(64),
-            name: "parent".to_owned(),
-            model_type: "linfa_reduction::Pca<f64>".to_owned(),
-            signer: Some("f00d".to_owned()),
-            lineage: Vec::new(),
-        }];
+        b.lineage = vec![fixtures::parent(
+            "parent",
+            'a',
+            "linfa_reduction::Pca<f64>",
+            Some("f00d"),
+        )];
         let fields: Vec<String> = diff(&a, &b).into_iter().map(|d| d.to_string()).collect();
         assert_eq!(
             fields,

@@ -293,42 +293,23 @@ mod tests {
     #[test]
     fn a_rendered_card_reads_back_with_its_parents_and_results() {
         use crate::format::card::render;
-        use crate::format::manifest::{CardFields, ModelInfo, Toolchain};
-        use crate::format::parent::Parent;
-        let parent = |name: &str, digest: char| Parent {
-            artifact_sha256: digest.to_string().repeat(64),
-            name: name.to_owned(),
-            model_type: "linfa_trees::DecisionTree<f64, usize>".to_owned(),
-            signer: None,
-            lineage: Vec::new(),
+        use crate::format::fixtures;
+        use crate::format::manifest::{CardFields, Manifest};
+        let parent = |name: &str, digest: char| {
+            fixtures::parent(name, digest, "linfa_trees::DecisionTree<f64, usize>", None)
         };
         let manifest = Manifest {
-            format_version: 1,
-            artifact_sha256: String::new(),
-            exported_at: None,
-            model: ModelInfo {
-                model_type: "linfa_linear::FittedLinearRegression".to_owned(),
-                type_params: vec!["f64".to_owned()],
-                crate_name: "linfa-linear".to_owned(),
-                crate_version: "0.8.1".to_owned(),
-            },
-            files: Default::default(),
-            data: None,
-            provenance: None,
-            training_record: None,
             lineage: vec![parent("b", 'b'), parent("c", 'c')],
-            hyperparameters: None,
             metrics: [("r2".to_owned(), 0.75)].into(),
-            toolchain: Toolchain {
-                rustc: "rustc".to_owned(),
-                target: "t".to_owned(),
-                linfa_export: "0".to_owned(),
-            },
-            crates: Default::default(),
             card: CardFields {
                 name: "child".to_owned(),
                 ..CardFields::default()
             },
+            ..fixtures::manifest(
+                "linfa_linear::FittedLinearRegression",
+                &["f64"],
+                "linfa-linear",
+            )
         };
         let card = ModelCard::parse(&render(&manifest));
         let field = |key: &str| {

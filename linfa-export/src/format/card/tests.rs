@@ -3,33 +3,14 @@
 
 use super::*;
 use crate::format::fingerprint::{ArrayFingerprint, DataFingerprint};
-use crate::format::manifest::{CardFields, Toolchain};
+use crate::format::fixtures;
+use crate::format::manifest::CardFields;
 
 fn manifest(card: CardFields) -> Manifest {
     Manifest {
-        format_version: 1,
-        artifact_sha256: String::new(),
-        exported_at: None,
-        model: ModelInfo {
-            model_type: "linfa_svm::Svm".to_owned(),
-            type_params: vec!["f64".to_owned(), "bool".to_owned()],
-            crate_name: "linfa-svm".to_owned(),
-            crate_version: "0.8.1".to_owned(),
-        },
-        files: Default::default(),
-        data: None,
-        provenance: None,
-        training_record: None,
-        lineage: Vec::new(),
-        hyperparameters: None,
         metrics: [("accuracy: top-1".to_owned(), 0.5)].into(),
-        toolchain: Toolchain {
-            rustc: "rustc".to_owned(),
-            target: "t".to_owned(),
-            linfa_export: "0".to_owned(),
-        },
-        crates: Default::default(),
         card,
+        ..fixtures::manifest("linfa_svm::Svm", &["f64", "bool"], "linfa-svm")
     }
 }
 
@@ -76,12 +57,8 @@ fn hostile_text_cannot_break_the_front_matter() {
 
 #[test]
 fn parents_are_the_base_model_and_the_lineage_section() {
-    let parent = |name: &str, digest: char| Parent {
-        artifact_sha256: digest.to_string().repeat(64),
-        name: name.to_owned(),
-        model_type: "linfa_trees::DecisionTree<f64, usize>".to_owned(),
-        signer: None,
-        lineage: Vec::new(),
+    let parent = |name: &str, digest: char| {
+        fixtures::parent(name, digest, "linfa_trees::DecisionTree<f64, usize>", None)
     };
     let mut m = manifest(CardFields {
         name: "child".to_owned(),
