@@ -24,13 +24,6 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 # Examples that cannot run as cells, with why and a fragment of the error that says so.
 CANNOT_RUN = {
-    ("linfa-logistic", "logistic_cv"): (
-        "keeps a `Vec` of `LogisticRegressionParams`, a type linfa-logistic declares in a "
-        "private module and names publicly only through the aliases `LogisticRegression<F>` "
-        "and `MultiLogisticRegression<F>`; rustc reports the private path, and the kernel "
-        "does not map it back to an alias",
-        "but that's private",
-    ),
     ("linfa-svm", "winequality_multi_svm"): (
         "`.collect::<MultiClassModel<_, _>>()` leaves the model's input type to the next "
         "line of `main` (`model.predict(&valid)`); each cell is compiled alone, so no later "

@@ -9,17 +9,27 @@
 //! answers [`StackIndex::path_items`], [`StackIndex::methods`] and [`StackIndex::doc`] with map
 //! lookups, never delaying a cell.
 //!
+//! The index also keeps the stack's type aliases with their targets, so that a type rustc writes
+//! through a private module can be written through the public alias that names it
+//! ([`StackIndex::publicly_named`]): the kernel writes each kept variable's type into the cell.
+//!
 //! - [`site`] finds what the code before the cursor asks for ([`completion_site`]);
 //! - `modules` walks each crate's module tree, `resolve` follows `use` re-exports, and `impls`
-//!   gathers each type's methods from inherent, trait and blanket impls.
+//!   gathers each type's methods from inherent, trait and blanket impls;
+//! - `aliases` records each type alias's parameters and target as a `type_tree`, `alias_match`
+//!   finds the alias naming a type, and `public_type` rewrites a type rustc wrote with them.
 
+mod alias_match;
+mod aliases;
 mod impls;
 mod indexing;
 mod members;
 mod modules;
+mod public_type;
 mod resolve;
 pub mod site;
 mod syntax;
+mod type_tree;
 mod types;
 
 use std::{
@@ -31,10 +41,12 @@ use serde::{Deserialize, Serialize};
 
 pub use site::{CompletionSite, completion_site};
 
+use crate::aliases::AliasRecord;
 use crate::types::ParsedType;
 
-/// The index file's format; [`StackIndex::load`] refuses any other.
-const FORMAT: u32 = 1;
+/// The index file's format; [`StackIndex::load`] refuses any other. 2: type aliases' targets.
+/// Part of the prebuilt stack's cache key, so a kernel never finds an index of another format.
+pub const FORMAT: u32 = 2;
 
 /// How many type aliases a method lookup follows.
 const MAX_ALIAS_HOPS: usize = 4;
@@ -128,6 +140,9 @@ pub struct StackIndex {
     /// Each type's (and trait's) members, by type name, one entry per defining crate.
     #[serde(rename = "t")]
     types: BTreeMap<String, Vec<TypeEntry>>,
+    /// Every type alias of the indexed crates, public or not, with its target.
+    #[serde(rename = "a", default)]
+    aliases: Vec<AliasRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

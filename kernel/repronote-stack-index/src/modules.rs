@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ra_ap_syntax::{
     AstNode, Edition, SourceFile,
-    ast::{self, HasModuleItem, HasName},
+    ast::{self, HasGenericParams, HasModuleItem, HasName},
 };
 
 use crate::members::{assoc_members, enum_variants, flatten_use_tree, type_params, where_bounds};
@@ -48,6 +48,19 @@ pub(crate) struct RawItem {
     pub derives: Vec<String>,
     /// The path of the type a type alias names.
     pub alias_of: Option<Vec<String>>,
+    /// A type alias's parameters and target, as written.
+    pub alias: Option<RawAlias>,
+}
+
+/// A type alias as written: `type Name<params> = target;`.
+#[derive(Debug)]
+pub(crate) struct RawAlias {
+    /// Its type and const parameters, in order.
+    pub params: Vec<String>,
+    /// Whether it has lifetime parameters.
+    pub lifetimes: bool,
+    /// The target type's text.
+    pub target: String,
 }
 
 impl RawItem {
@@ -212,8 +225,10 @@ impl Parsed {
                         .ty()
                         .and_then(|ty| syntax::type_path(&ty))
                         .and_then(|path| syntax::path_segments(&path));
+                    let alias = raw_alias(&it);
                     self.push_named(module, &it, ItemKind::TypeAlias, hidden, |item| {
                         item.alias_of = target;
+                        item.alias = alias;
                     })
                 }
                 ast::Item::AsmExpr(_)
@@ -259,6 +274,7 @@ impl Parsed {
             members: Vec::new(),
             derives: Vec::new(),
             alias_of: None,
+            alias: None,
         };
         fill(&mut item);
         item.hidden = hidden;
@@ -341,6 +357,7 @@ impl Parsed {
             members: Vec::new(),
             derives: Vec::new(),
             alias_of: None,
+            alias: None,
         });
     }
 
@@ -388,4 +405,31 @@ impl Parsed {
             members,
         });
     }
+}
+
+/// A type alias's parameters and target text, if it has a target.
+fn raw_alias(it: &ast::TypeAlias) -> Option<RawAlias> {
+    let target = it.ty()?.syntax().text().to_string();
+    let mut params = Vec::new();
+    let mut lifetimes = false;
+    for param in it
+        .generic_param_list()
+        .into_iter()
+        .flat_map(|list| list.generic_params())
+    {
+        match param {
+            ast::GenericParam::TypeParam(p) => {
+                params.extend(p.name().map(|n| n.text().to_string()))
+            }
+            ast::GenericParam::ConstParam(p) => {
+                params.extend(p.name().map(|n| n.text().to_string()))
+            }
+            ast::GenericParam::LifetimeParam(_) => lifetimes = true,
+        }
+    }
+    Some(RawAlias {
+        params,
+        lifetimes,
+        target,
+    })
 }

@@ -204,6 +204,71 @@ impl<F> Shape for Square<F> { fn area(&self) -> f64 { 0.0 } }
 }
 
 #[test]
+fn private_paths_are_written_through_the_public_alias_that_names_them() {
+    let dims = write_crate(&[
+        (
+            "src/lib.rs",
+            "mod dimension;\npub use dimension::Dim;\npub type Ix = usize;\n\
+             pub type Ix1 = Dim<[Ix; 1]>;\npub type Ix2 = Dim<[Ix; 2]>;\n",
+        ),
+        ("src/dimension.rs", "pub struct Dim<I>(I);\n"),
+    ]);
+    let logit = write_crate(&[
+        (
+            "src/lib.rs",
+            "mod hyperparams;\nuse dims::{Ix1, Ix2};\nuse hyperparams::Params;\n\
+             pub type Regression<F> = Params<F, Ix1>;\n\
+             pub type MultiRegression<F> = Params<F, Ix2>;\n\
+             pub type Borrowed<'a, F> = Params<&'a F, Ix1>;\n\
+             type Unnamed<F> = Params<F, dims::Dim<[u8; 1]>>;\n",
+        ),
+        ("src/hyperparams.rs", "pub struct Params<F, D>(F, D);\n"),
+    ]);
+    let built = StackIndex::build(&[source("dims", dims.path()), source("logit", logit.path())])
+        .expect("build");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("index.json");
+    built.save(&path).expect("save");
+    let index = StackIndex::load(&path).expect("load");
+    let public = |ty: &str| index.publicly_named(ty);
+
+    assert_eq!(
+        public("std::vec::Vec<logit::hyperparams::Params<f64, dims::Dim<[usize; 1]>>>").as_deref(),
+        Some("std::vec::Vec<logit::Regression<f64>>")
+    );
+    assert_eq!(
+        public("(logit::hyperparams::Params<f32, dims::Dim<[usize; 2]>>, u8)").as_deref(),
+        Some("(logit::MultiRegression<f32>, u8)")
+    );
+    // Inside an alias's argument too.
+    assert_eq!(
+        public(
+            "logit::hyperparams::Params<logit::hyperparams::Params<f64, dims::Dim<[usize; 1]>>, \
+             dims::Dim<[usize; 1]>>"
+        )
+        .as_deref(),
+        Some("logit::Regression<logit::Regression<f64>>")
+    );
+    // `Borrowed<'a, F>` would come first, but a kept variable's type cannot give it a lifetime.
+    assert_eq!(
+        public("logit::hyperparams::Params<&'static f64, dims::Dim<[usize; 1]>>").as_deref(),
+        Some("logit::Regression<&'static f64>")
+    );
+    // No public alias fits: only a private one, or none with that length.
+    assert_eq!(
+        public("logit::hyperparams::Params<f64, dims::Dim<[u8; 1]>>"),
+        None
+    );
+    assert_eq!(
+        public("logit::hyperparams::Params<f64, dims::Dim<[usize; 3]>>"),
+        None
+    );
+    // Public paths, and text that is not a type, are left alone.
+    assert_eq!(public("dims::Dim<[usize; 1]>"), None);
+    assert_eq!(public("[closure@src/lib.rs:3:9]"), None);
+}
+
+#[test]
 fn save_then_load_gives_the_same_lookups() {
     let index = stack();
     let dir = tempfile::tempdir().expect("temp dir");
@@ -272,6 +337,7 @@ const STACK: &[(&str, &str)] = &[
     ("linfa_datasets", "linfa-datasets-0.8.1"),
     ("ndarray", "ndarray-0.16.1"),
     ("linfa_linear", "linfa-linear-0.8.1"),
+    ("linfa_logistic", "linfa-logistic-0.8.1"),
 ];
 
 const KMEANS: &str = "linfa_clustering::KMeans<f64, linfa_nn::distance::L2Dist>";
@@ -309,7 +375,7 @@ fn stack_sources() -> Vec<CrateSource> {
         .collect()
 }
 
-/// The index of the 7 stack crates, built once for all tests.
+/// The index of the 8 stack crates, built once for all tests.
 fn stack() -> &'static StackIndex {
     static INDEX: OnceLock<StackIndex> = OnceLock::new();
     INDEX.get_or_init(|| StackIndex::build(&stack_sources()).expect("build the stack index"))
@@ -330,14 +396,15 @@ fn stack_build_time_and_size() {
         .map(|t| t.members.len())
         .sum();
     eprintln!(
-        "stack index: {} crates built in {:.2?}, JSON {} bytes ({:.2} MB), {} modules, {} types, {} members",
+        "stack index: {} crates built in {:.2?}, JSON {} bytes ({:.2} MB), {} modules, {} types, {} members, {} aliases",
         sources.len(),
         elapsed,
         json.len(),
         json.len() as f64 / 1e6,
         index.modules.len(),
         types,
-        members
+        members,
+        index.aliases.len()
     );
     assert!(elapsed.as_secs() < 10, "build took {elapsed:?}");
     assert!(json.len() < 8_000_000, "JSON is {} bytes", json.len());
@@ -473,4 +540,40 @@ fn stack_cross_crate_reexports() {
     }
     let distance = stack().path_items(&["linfa_nn", "distance"], "L");
     assert!(has(&distance, "L2Dist", ItemKind::Struct), "{distance:?}");
+}
+
+#[test]
+fn stack_logistic_regression_params_through_their_aliases() {
+    let index = stack();
+    let public = |ty: &str| index.publicly_named(ty);
+    assert_eq!(
+        public(
+            "std::vec::Vec<linfa_logistic::hyperparams::LogisticRegressionParams<f64, \
+             ndarray::Dim<[usize; 1]>>>"
+        )
+        .as_deref(),
+        Some("std::vec::Vec<linfa_logistic::LogisticRegression<f64>>")
+    );
+    assert_eq!(
+        public(
+            "linfa_logistic::hyperparams::LogisticRegressionParams<f32, ndarray::Dim<[usize; 2]>>"
+        )
+        .as_deref(),
+        Some("linfa_logistic::MultiLogisticRegression<f32>")
+    );
+    assert_eq!(
+        public(
+            "linfa_logistic::hyperparams::LogisticRegressionValidParams<f64, \
+             ndarray::Dim<[usize; 1]>>"
+        )
+        .as_deref(),
+        Some("linfa_logistic::ValidLogisticRegression<f64>")
+    );
+    assert_eq!(
+        public(
+            "linfa_logistic::hyperparams::LogisticRegressionParams<f64, ndarray::Dim<[usize; 3]>>"
+        ),
+        None
+    );
+    assert_eq!(public(KMEANS), None);
 }

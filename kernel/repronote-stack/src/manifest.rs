@@ -156,6 +156,7 @@ impl StackKey {
     }
 
     fn compute(manifest: &str, lock: &str, rustc_version: &str) -> Self {
+        let index_format = format!("stack index format {}", repronote_stack_index::FORMAT);
         let mut hasher = Sha256::new();
         for part in [
             // v2: sessions take the stack by rustc flags recorded at build time.
@@ -165,6 +166,8 @@ impl StackKey {
             "evcxr 0.22.0",
             // The sources of the path dependencies (linfa-export, the cell prelude).
             env!("REPRONOTE_STACK_SOURCES"),
+            // The completion and type-alias index published with the stack.
+            index_format.as_str(),
             manifest,
             lock,
             rustc_version,

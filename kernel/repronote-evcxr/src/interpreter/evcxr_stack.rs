@@ -168,7 +168,7 @@ impl StackPlan {
             .map_err(|e| StackError::Build(e.to_string()))?;
         // Completion of stack items works without it, so a failure is only logged.
         if let Err(error) =
-            super::stack_completion::write_index(&session.crate_dir(), &session.target_dir())
+            super::stack_index::write_index(&session.crate_dir(), &session.target_dir())
         {
             tracing::warn!("stack completion will be off: {error}");
         }

@@ -7,6 +7,7 @@ pub mod evcxr_stack;
 pub(crate) mod reserved_words;
 pub(crate) mod result_alias;
 pub mod stack_completion;
+pub mod stack_index;
 pub(crate) mod type_probe;
 
 pub use repronote_core::interpreter::*;

@@ -18,6 +18,7 @@ mod kernel_magic;
 mod literal_bindings;
 mod locations;
 mod output_pump;
+mod public_types;
 mod session_files;
 mod startup;
 mod typing;
@@ -27,7 +28,8 @@ use std::sync::Arc;
 
 use evcxr::{CommandContext, EvalCallbacks, EvalContext};
 
-use super::stack_completion::StackCompletion;
+use super::stack_completion;
+use super::stack_index::SessionIndex;
 use super::{
     Cell, CellError, CellErrorKind, Completions, Executed, Interpreter, Interrupt, MimeBundle,
     Outputs, StreamName, byte_offset, code_point_offset, plain_text,
@@ -39,7 +41,7 @@ use kernel_magic::{KERNEL_HELP, KernelMagic};
 use output_pump::{OutputPump, bundle};
 pub(crate) use startup::describe_phases;
 use startup::{stack_summary, warm_up_analysis};
-use typing::{RunFailure, run_with_types};
+use typing::{Probe, RunFailure, run_with_types};
 
 pub use deferred_std::SESSION_ENV as DEFERRED_STD_SESSION_ENV;
 pub use session_files::{SessionFiles, SessionFilesGuard};
@@ -94,8 +96,9 @@ struct EvcxrInterpreter {
     /// The standard library rust-analyzer has not loaded yet: loaded when the kernel is idle,
     /// or at the first completion or inspection.
     deferred_std: Option<deferred_std::DeferredStd>,
-    /// Completion and inspection of the stack's items (rust-analyzer sees std only).
-    stack_completion: StackCompletion,
+    /// The stack's index: completion and inspection of its items (rust-analyzer sees std only),
+    /// and the public aliases of types rustc writes by private paths.
+    stack_index: SessionIndex,
     /// The session folder holding the stack, when the kernel has it: its lock is written
     /// before a `:dep` line, so cargo resolves the new crate with the stack's versions.
     stack_session: Option<Arc<repronote_stack::Session>>,
@@ -289,12 +292,16 @@ impl Interpreter for EvcxrInterpreter {
         };
         let with_gen = super::reserved_words::raw_gen(code);
         let rewritten = super::result_alias::rewrite_result_imports(&with_gen, alias_trait);
+        let mut probe = Probe {
+            flag: &self.probe_flag,
+            stack_crates: &self.stack_crates,
+            index: &mut self.stack_index,
+        };
         let mut run = run_with_types(
             context,
             &rewritten,
             &mut callbacks,
-            &self.probe_flag,
-            &self.stack_crates,
+            &mut probe,
             &mut self.typing,
             &self.locations,
         );
@@ -311,8 +318,7 @@ impl Interpreter for EvcxrInterpreter {
                 context,
                 &with_gen,
                 &mut callbacks,
-                &self.probe_flag,
-                &self.stack_crates,
+                &mut probe,
                 &mut self.typing,
                 &self.locations,
             );
@@ -361,10 +367,12 @@ impl Interpreter for EvcxrInterpreter {
                 cursor_end: cursor_pos,
             };
         };
-        if let Some(found) = self
-            .stack_completion
-            .complete(code, at, context.variables_and_types())
-        {
+        if let Some(found) = stack_completion::complete(
+            &mut self.stack_index,
+            code,
+            at,
+            context.variables_and_types(),
+        ) {
             return Completions {
                 matches: found.names,
                 cursor_start: code_point_offset(code, found.start),
@@ -390,7 +398,7 @@ impl Interpreter for EvcxrInterpreter {
 
     fn inspect(&mut self, code: &str, cursor_pos: usize, _detail_level: u8) -> Option<MimeBundle> {
         let at = byte_offset(code, cursor_pos);
-        if let Some(text) = self.stack_completion.inspect(code, at) {
+        if let Some(text) = stack_completion::inspect(&mut self.stack_index, code, at) {
             return Some(plain_text(text));
         }
         self.load_deferred_std();

@@ -9,7 +9,7 @@ use repronote_stack::Session;
 
 use super::super::Interpreter;
 use super::super::evcxr_stack::{StackError, StackPlan};
-use super::super::stack_completion::StackCompletion;
+use super::super::stack_index::SessionIndex;
 use super::deferred_std::DeferredStd;
 use super::interrupt::EvcxrInterrupter;
 use super::output_pump::OutputPump;
@@ -177,7 +177,7 @@ pub fn start(
         typing: Default::default(),
         warm_up_pending,
         deferred_std,
-        stack_completion: StackCompletion::new(stack_target.as_deref()),
+        stack_index: SessionIndex::new(stack_target.as_deref()),
         stack_session,
         stack_crates: Vec::new(),
     };

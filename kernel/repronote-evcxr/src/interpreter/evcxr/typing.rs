@@ -4,7 +4,8 @@
 //! kernel therefore asks rustc first: one `cargo check` of the cell with a probe for every
 //! untyped top-level binding, then the cell runs annotated (one build). What the probe could
 //! not settle is left to evcxr; when evcxr then cannot name a binding's type, the kernel probes
-//! that binding alone and runs the cell again.
+//! that binding alone and runs the cell again. A probed type whose path runs through a private
+//! module is written through the public alias that names it (see [`super::public_types`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,10 +13,12 @@ use std::path::Path;
 use evcxr::{CommandContext, EvalCallbacks};
 
 use super::super::CellError;
+use super::super::stack_index::SessionIndex;
 use super::super::type_probe;
 use super::errors::untypable;
 use super::literal_bindings::LiteralBindings;
 use super::locations::CellLocations;
+use super::public_types;
 
 /// How a cell failed, with the code that was last compiled (the cell, perhaps annotated).
 pub(super) enum RunFailure {
@@ -40,17 +43,34 @@ pub(super) struct TypingMemory {
 /// The most bindings of one cell the kernel types for evcxr before giving up.
 pub(super) const MAX_TYPED_BINDINGS: usize = 8;
 
+/// What probing a cell's types needs besides evcxr.
+pub(super) struct Probe<'a> {
+    /// Present while a probe compiles (see [`crate::rustc_wrapper`]).
+    pub(super) flag: &'a Path,
+    /// The stack's crate names, which probes import.
+    pub(super) stack_crates: &'a [String],
+    /// The stack's index, which writes private paths through public aliases.
+    pub(super) index: &'a mut SessionIndex,
+}
+
+impl Probe<'_> {
+    /// A probed type as it can be written into the cell (see [`public_types`]).
+    fn writable(&mut self, ty: String) -> String {
+        public_types::publicly_named(self.index, self.stack_crates, ty)
+    }
+}
+
 /// Runs `code`; when evcxr cannot type a top-level binding, asks rustc (see [`type_probe`]) and
 /// runs the cell again with the annotation added.
 pub(super) fn run_with_types(
     context: &mut CommandContext,
     code: &str,
     callbacks: &mut EvalCallbacks,
-    probe_flag: &Path,
-    stack_crates: &[String],
+    probe: &mut Probe<'_>,
     memory: &mut TypingMemory,
     locations: &CellLocations,
 ) -> Result<evcxr::EvalOutputs, RunFailure> {
+    let (probe_flag, stack_crates) = (probe.flag, probe.stack_crates);
     let TypingMemory {
         typed_cells,
         literals,
@@ -74,7 +94,7 @@ pub(super) fn run_with_types(
         }
     }
     let original = code;
-    let (mut code, defaulted) = annotate_before_running(context, code, probe_flag, stack_crates);
+    let (mut code, defaulted) = annotate_before_running(context, code, probe);
     let mut annotated = Vec::new();
     for _ in 0..=MAX_TYPED_BINDINGS {
         locations.compiling(original, &code);
@@ -95,6 +115,14 @@ pub(super) fn run_with_types(
             continue;
         }
         let message = error.to_string();
+        if annotated.len() < MAX_TYPED_BINDINGS
+            && let Some((name, public)) = private_type_reannotated(&code, &message, probe)
+        {
+            tracing::info!("wrote `{name}`'s private type through public aliases for evcxr");
+            annotated.push(name);
+            code = public;
+            continue;
+        }
         let unknown = match &error {
             evcxr::Error::Message(_) => type_probe::unknown_variable(&message),
             _ => None,
@@ -118,7 +146,7 @@ pub(super) fn run_with_types(
             found => found,
         };
         let ty = match ty {
-            Some(ty) => ty,
+            Some(ty) => probe.writable(ty),
             None => return Err(RunFailure::Untypable(untypable(&name, None, None))),
         };
         if let Some(why) = type_probe::unwritable(&ty) {
@@ -141,6 +169,22 @@ pub(super) fn run_with_types(
         annotated.push(name);
     }
     unreachable!("the loop returns once MAX_TYPED_BINDINGS bindings were annotated")
+}
+
+/// When evcxr refused a variable's type as private and the cell has that annotation: the
+/// variable, and the cell with its type written through public aliases (see [`public_types`]).
+fn private_type_reannotated(
+    code: &str,
+    message: &str,
+    probe: &mut Probe<'_>,
+) -> Option<(String, String)> {
+    let (name, ty) = public_types::refused_private_type(message)?;
+    let public = probe.writable(ty.to_owned());
+    if public == ty {
+        return None;
+    }
+    let code = public_types::reannotated(code, name, ty, &public)?;
+    Some((name.to_owned(), code))
 }
 
 /// Borrow-checker errors that a reference made `'static` for keeping causes: the value
@@ -177,9 +221,9 @@ fn static_reference_refused(original: &str, code: &str, error: &evcxr::Error) ->
 fn annotate_before_running(
     context: &mut CommandContext,
     code: &str,
-    probe_flag: &Path,
-    stack_crates: &[String],
+    probe: &mut Probe<'_>,
 ) -> (String, Vec<String>) {
+    let (probe_flag, stack_crates) = (probe.flag, probe.stack_crates);
     let (lets, at) = type_probe::untyped_bindings(code);
     if lets.is_empty() {
         return (code.to_owned(), Vec::new());
@@ -188,8 +232,8 @@ fn annotate_before_running(
         .iter()
         .flat_map(|found| found.names.iter().map(String::as_str))
         .collect();
-    let probe = type_probe::probes_code(code, &names, at, stack_crates);
-    let Some(errors) = check_probe(context, &probe, probe_flag) else {
+    let probe_code = type_probe::probes_code(code, &names, at, stack_crates);
+    let Some(errors) = check_probe(context, &probe_code, probe_flag) else {
         return (code.to_owned(), Vec::new());
     };
     let mut types: Vec<Option<String>> = vec![None; names.len()];
@@ -203,7 +247,7 @@ fn annotate_before_running(
         }
         if let Some((name, ty)) = type_probe::probed_type(&rendered)
             && let Some(index) = names.iter().position(|n| *n == name)
-            && let Some(ty) = type_probe::with_static_references(&ty)
+            && let Some(ty) = type_probe::with_static_references(&probe.writable(ty))
             && type_probe::unwritable(&ty).is_none()
         {
             types[index] = Some(ty);
