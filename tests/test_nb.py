@@ -66,7 +66,7 @@ def test_run_executes_in_a_fresh_kernel_with_the_notebooks_seed(tmp_path):
     assert [count for count, _ in cells] == [1, 2, 3]
     assert cells[0][1][0]["text"] == "hello\n"
     assert result_text(cells[1][1]) == "42"
-    # The metadata's seed is the session seed; cells without a cellId use their source.
+    # The metadata's seed is the session seed; every cell's seed comes from its source.
     assert int(result_text(cells[2][1])) == documented_cell_seed(7, "cell_seed()")
     again = nb("run", str(source), "--output", str(tmp_path / "other.ipynb"), "--seed", "9")
     assert again.returncode == 0, again.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -119,10 +120,9 @@ def test_exports_carry_the_sessions_provenance(two_runs):
 
 
 def test_every_family_is_reproduced_bit_identically_from_its_training_record(two_runs):
-    """`nb reproduce` re-runs the record each export carries (the cells nbclient sent, with
-    their cell ids) in a fresh kernel: every family's artifact digest comes out identical, and
-    the exports of one session share one re-run. (nbclient sends no cell ids, so each cell's seed
-    came from its source, and so it does in the re-run.)"""
+    """`nb reproduce` re-runs the record each export carries (the cells nbclient sent) in a fresh
+    kernel: every family's artifact digest comes out identical, and the exports of one session
+    share one re-run. (Each cell's seed came from its source, and so it does in the re-run.)"""
     from test_nb import nb
 
     workdir, notebook, _ = two_runs[0]
@@ -137,6 +137,49 @@ def test_every_family_is_reproduced_bit_identically_from_its_training_record(two
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("reproduced: identical artifact digest") == len(FAMILIES), done.stdout
     assert done.stderr.count("re-ran in") == 1, "one session, one re-run"
+
+
+FINGERPRINT_LINE = re.compile(r"^(?:\S+ (?:model|artifact) [0-9a-f]{64}|checksum .*|hashmap order .*)$", re.M)
+
+
+def notebook_stdout(path: Path) -> str:
+    return "".join(
+        output.get("text", "")
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stdout"
+    )
+
+
+def test_jupyterlab_nb_run_and_nbclient_train_the_same_models(two_runs, tmp_path):
+    """JupyterLab sends a `cellId` with every cell (the notebook's ids), `nb run` and nbclient
+    send none: every model and artifact digest, checksum and map order must agree, so a student
+    running a chapter in JupyterLab gets the models CI ran."""
+    from test_browser import chromium_page, jupyter_lab, open_notebook, run_all_cells, save_notebook
+    from test_nb import nb
+
+    expected = FINGERPRINT_LINE.findall(two_runs[0][2])
+    assert len(expected) == 2 * len(FAMILIES) + 4, expected
+
+    by_nb_run = tmp_path / "nb-run"
+    by_nb_run.mkdir()
+    shutil.copy(NOTEBOOK, by_nb_run)
+    ran = nb("run", str(by_nb_run / NOTEBOOK.name), "--output", str(by_nb_run / "ran.ipynb"))
+    assert ran.returncode == 0, ran.stderr
+    assert FINGERPRINT_LINE.findall(notebook_stdout(by_nb_run / "ran.ipynb")) == expected
+
+    in_lab = tmp_path / "lab"
+    in_lab.mkdir()
+    shutil.copy(NOTEBOOK, in_lab)
+    state = tmp_path / "jupyter"
+    state.mkdir()
+    with jupyter_lab(in_lab, state) as lab, chromium_page(tmp_path / "failed.png") as page:
+        open_notebook(page, lab.notebook_url(NOTEBOOK.name))
+        finished = run_all_cells(page)
+        assert all(re.fullmatch(r"\[\d+\]:", p) for p in finished), f"not every cell ran: {finished}"
+        save_notebook(page)
+    assert FINGERPRINT_LINE.findall(notebook_stdout(in_lab / NOTEBOOK.name)) == expected
 
 
 # One kernel for what happens inside a session.

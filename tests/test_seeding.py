@@ -9,13 +9,13 @@ import pytest
 from conftest import documented_cell_seed, execute
 
 
-def run_cell(kc, code: str, cell_id: str) -> str:
-    """Runs `code` as JupyterLab does, with a cellId in the metadata; returns the result text."""
+def run_cell(kc, code: str, metadata: dict) -> str:
+    """Runs `code` with `metadata` in the execute request; returns the result text."""
     message = kc.session.msg(
         "execute_request",
         {"code": code, "silent": False, "store_history": True, "user_expressions": {},
          "allow_stdin": False, "stop_on_error": True},
-        metadata={"cellId": cell_id},
+        metadata=metadata,
     )
     kc.shell_channel.send(message)
     result = None
@@ -32,39 +32,54 @@ def run_cell(kc, code: str, cell_id: str) -> str:
             return result
 
 
+def as_jupyterlab(kc, code: str, cell_id: str) -> str:
+    """Runs `code` as JupyterLab does, with its `cellId` in the metadata."""
+    return run_cell(kc, code, {"cellId": cell_id})
+
+
 def test_the_session_seed_is_shown(kc):
     shown = execute(kc, ":seed")
     assert shown.status == "ok"
     assert "Session seed: 42" in shown.stdout()
 
 
-def test_a_cell_gets_the_documented_seed_of_its_cell_id(kc):
-    seed = run_cell(kc, "cell_seed()", "cell-7f3a")
+def test_a_cells_seed_comes_from_its_source_whatever_cell_id_the_client_sends(kc):
+    """JupyterLab sends a `cellId`, nbclient and `nb run` send none: the same cell must get the
+    same seed from all of them, so the same notebook trains the same models."""
+    expected = documented_cell_seed(42, "cell_seed()")
+    assert int(execute(kc, "cell_seed()").result_text()) == expected
+    assert int(as_jupyterlab(kc, "cell_seed()", "cell-7f3a")) == expected
+    assert int(as_jupyterlab(kc, "cell_seed()", "another-cell")) == expected
+    assert int(as_jupyterlab(kc, "cell_seed() ", "cell-7f3a")) == documented_cell_seed(
+        42, "cell_seed() "
+    ), "an edited cell is another cell"
+
+
+def test_a_recorded_seed_identity_is_honoured_for_older_records(kc):
+    """`nb reproduce` of a record made when seeds came from JupyterLab's ids sends the id."""
+    seed = run_cell(kc, "cell_seed()", {"repronote_seed_identity": "cell-7f3a"})
     assert int(seed) == documented_cell_seed(42, "cell-7f3a")
-    assert run_cell(kc, "cell_seed()", "cell-7f3a") == seed, "re-running a cell changed its seed"
-    assert run_cell(kc, "cell_seed()", "another-cell") != seed
-
-
-def test_without_a_cell_id_the_source_is_the_identity(kc):
-    result = execute(kc, "cell_seed()")
-    assert int(result.result_text()) == documented_cell_seed(42, "cell_seed()")
 
 
 def test_another_session_seed_gives_other_cell_seeds(kc):
     assert "Session seed: 7" in execute(kc, ":seed 7").stdout()
-    assert int(run_cell(kc, "cell_seed()", "cell-7f3a")) == documented_cell_seed(7, "cell-7f3a")
+    assert int(as_jupyterlab(kc, "cell_seed()", "cell-7f3a")) == documented_cell_seed(
+        7, "cell_seed()"
+    )
     execute(kc, ":seed 42")
 
 
 def test_rng_replays_per_cell_and_follows_the_seed(kc):
     code = "use rand::Rng;\n(rng().r#gen::<u64>(), rng().r#gen::<u64>())"
-    first = run_cell(kc, code, "cell-rng")
+    other_cell = code + " // another cell"
+    first = as_jupyterlab(kc, code, "cell-rng")
     a, b = (int(x) for x in first.strip("()").split(", "))
     assert a != b, "two calls in one cell give different streams"
-    assert run_cell(kc, code, "cell-rng") == first, "re-running the cell replays its numbers"
-    assert run_cell(kc, code, "other-rng") != first
+    assert as_jupyterlab(kc, code, "cell-rng") == first, "re-running a cell replays its numbers"
+    assert execute(kc, code).result_text() == first, "a client without ids gets the same"
+    assert as_jupyterlab(kc, other_cell, "other-rng") != first
     execute(kc, ":seed 7")
-    assert run_cell(kc, code, "cell-rng") != first, "another session seed, other numbers"
+    assert as_jupyterlab(kc, code, "cell-rng") != first, "another session seed, other numbers"
     execute(kc, ":seed 42")
     # Documented: the k-th call is Xoshiro256PlusPlus::seed_from_u64(cell_seed() + k).
     check = (
@@ -73,7 +88,7 @@ def test_rng_replays_per_cell_and_follows_the_seed(kc):
         "let _ = rng();\n"
         "rng().r#gen::<u64>() == expected.r#gen::<u64>()"
     )
-    assert run_cell(kc, check, "cell-rng-doc") == "true"
+    assert as_jupyterlab(kc, check, "cell-rng-doc") == "true"
 
 
 def test_a_bad_seed_is_a_clear_error(kc):

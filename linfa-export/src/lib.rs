@@ -146,8 +146,8 @@ pub use format::error::{ExportError, ParamsError, Refused, SignError, TrustError
 pub use format::fingerprint::{ArrayFingerprint, DataFingerprint};
 pub use format::manifest::{
     CardFields, FORMAT_VERSION, FileEntry, FileRole, KernelInfo, MANIFEST_FILE, MODEL_CARD_FILE,
-    MODEL_CBOR_FILE, MODEL_JSON_FILE, Manifest, ModelInfo, Provenance, Risks, SIGNATURE_FILE,
-    Toolchain, check_relative_path,
+    MODEL_CBOR_FILE, MODEL_JSON_FILE, Manifest, ModelInfo, NumericsRecord, Provenance, Risks,
+    SIGNATURE_FILE, Toolchain, check_relative_path,
 };
 pub use format::parent::{Parent, lineage_tree};
 pub use format::statement::SignedFile;
@@ -174,11 +174,14 @@ pub use record::training::{read_training_record, read_training_record_with};
 pub use tools::data_folder::{DataCheck, MissingData, check_data_folder, missing_data};
 pub use tools::diff::{Difference, diff};
 pub use tools::notebook::ModelCard;
+pub use tools::numeric_diff::{ParameterChange, relative_difference};
 pub use tools::relaunch::{
     JUPYTERLAB_VERSION, NOTEBOOK_FILE, PYTHON_VERSION, RelaunchError, RelaunchOptions,
     RelaunchReport, relaunch, rust_type, rustc_version,
 };
-pub use tools::reproduce::{FileChange, MetricChange, Reproduction, compare_reproduction};
+pub use tools::reproduce::{
+    FileChange, MetricChange, Profiles, Reproduction, compare_reproduction,
+};
 pub use trust::keys::{Curve, PrivateKey, PublicKey};
 pub use trust::policy::{Assurance, Trust, Verified};
 pub use trust::sign::{Signed, sign};

@@ -9,7 +9,7 @@ use std::fs;
 
 use linfa_export::{
     ArrayFingerprint, CardFields, DataFingerprint, FileEntry, FileRole, KernelInfo, Manifest,
-    ModelInfo, Parent, Provenance, Risks, Toolchain, TrainingRecordStatus, verify,
+    ModelInfo, NumericsRecord, Parent, Provenance, Risks, Toolchain, TrainingRecordStatus, verify,
 };
 use proptest::prelude::*;
 
@@ -102,14 +102,16 @@ fn manifest() -> impl Strategy<Value = Manifest> {
             any::<bool>(),
             prop::option::of(text()),
             prop::option::of((text(), text())),
+            prop::option::of((text(), prop::collection::vec(text(), 0..3))),
         )
             .prop_map(
-                |(seed, cells, non_reproducible, reason, kernel)| Provenance {
+                |(seed, cells, non_reproducible, reason, kernel, numerics)| Provenance {
                     seed,
                     cells,
                     non_reproducible,
                     non_reproducible_reason: reason,
                     kernel: kernel.map(|(name, version)| KernelInfo { name, version }),
+                    numerics: numerics.map(|(profile, pins)| NumericsRecord { profile, pins }),
                 },
             ),
     );

@@ -6,7 +6,7 @@ use std::fs;
 
 use common::{export_tiny, run, run_ignored_test, s, stdout, tiny_model, tiny_params};
 use linfa_export::{
-    DataCheck, DataFingerprint, FileRole, ParamsError, Provenance, RecordedCell,
+    DataCheck, DataFingerprint, FileRole, ParamsError, Profiles, Provenance, RecordedCell,
     SESSION_PROVENANCE_ENV, SessionContext, TRAINING_RECORD_ENV, TRAINING_RECORD_FILE,
     TrainingRecord, TrainingRecordStatus, check_data_folder, compare_reproduction,
     read_training_record, sha256_hex, verify,
@@ -226,6 +226,34 @@ fn export_in_a_session() {
 }
 
 #[test]
+fn the_numeric_profiles_say_whether_a_difference_can_be_rounding() {
+    let profiles = |a: Option<&str>, b: Option<&str>| {
+        Profiles {
+            original: a.map(str::to_owned),
+            rerun: b.map(str::to_owned),
+        }
+        .to_string()
+    };
+    let across = profiles(Some("native"), Some("portable-v1"));
+    assert!(
+        across.starts_with("numeric profile: native in the original, portable-v1 in the re-run.")
+    );
+    assert!(across.contains("REPRONOTE_NUMERICS"), "{across}");
+    let portable = profiles(Some("portable-v1"), Some("portable-v1"));
+    assert!(
+        portable.contains("this difference is not rounding"),
+        "{portable}"
+    );
+    let native = profiles(Some("native"), Some("native"));
+    assert!(native.contains("also depend on the CPU"), "{native}");
+    let before = profiles(None, Some("portable-v1"));
+    assert!(
+        before.contains("a kernel before profiles: native"),
+        "{before}"
+    );
+}
+
+#[test]
 fn a_rerun_is_compared_with_the_original() {
     let tmp = tempfile::tempdir().unwrap();
     let original = export_tiny(tmp.path(), "original");
@@ -254,7 +282,7 @@ fn a_rerun_is_compared_with_the_original() {
     assert!(first.starts_with("not reproduced: "), "{text}");
     assert!(first.contains(original.digest()) && first.contains(other.digest()));
     assert!(
-        text.contains("metric r2: original 0.75, re-run 0.5, difference -0.25\n"),
+        text.contains("metric r2: original 0.75, re-run 0.5, difference -0.25, relative 3.3e-1\n"),
         "{text}"
     );
     assert!(

@@ -22,6 +22,7 @@ use contract::{CELL_SEED_FILE_ENV, FLUSH_FIFO_ENV, MarkerKind, hex_payload, mark
 // contract: end
 
 // stack only: begin (left out when this file is evaluated as cell text)
+pub mod numerics;
 #[cfg(feature = "provenance")]
 pub mod provenance;
 #[cfg(feature = "rand")]

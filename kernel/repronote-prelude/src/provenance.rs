@@ -21,6 +21,10 @@ pub struct Provenance {
     pub non_reproducible_reason: Option<String>,
     /// The kernel that ran the session.
     pub kernel: Option<KernelInfo>,
+    /// The session's numeric profile: whether its floating-point results are the same bits on
+    /// every CPU. Absent from records made before kernels had profiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerics: Option<NumericsRecord>,
 }
 
 impl Provenance {
@@ -37,6 +41,24 @@ impl Provenance {
         if !self.non_reproducible {
             self.non_reproducible = true;
             self.non_reproducible_reason = Some(reason.into());
+        }
+    }
+}
+
+/// A session's numeric profile, as recorded: its name (`portable-v1`, `native`) and what it pins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumericsRecord {
+    pub profile: String,
+    /// What the profile holds fixed, in words; empty for `native`, which pins nothing.
+    pub pins: Vec<String>,
+}
+
+impl From<crate::numerics::NumericProfile> for NumericsRecord {
+    fn from(profile: crate::numerics::NumericProfile) -> Self {
+        Self {
+            profile: profile.name().to_owned(),
+            pins: profile.pins(),
         }
     }
 }
@@ -68,7 +90,9 @@ pub struct TrainingRecord {
 pub struct RecordedCell {
     /// The cell's source as the user wrote it, magics included.
     pub source: String,
-    /// The `cellId` the notebook sent (its seed's identity); `None` when the seed came from the
+    /// The identity the cell's seed came from when it was not the source: the `cellId` a
+    /// JupyterLab session sent, in records made before seeds always came from the source
+    /// (`nb reproduce` sends it back); `None` when the seed came from the
     /// source itself.
     pub id: Option<String>,
 }

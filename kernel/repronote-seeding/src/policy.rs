@@ -4,10 +4,13 @@
 //! - The session seed is [`DEFAULT_SEED`] until a cell says `:seed N`; `:seed` alone shows it.
 //! - A cell's seed is the first 8 bytes (little endian) of
 //!   `sha256("linfa-kernel cell seed v1" ‖ session seed as 8 LE bytes ‖ cell identity)`, where the
-//!   identity is the `cellId` JupyterLab sends with every execution (stable while the cell
-//!   exists, whatever its text) or, without one, the cell's source. Re-running a cell therefore
-//!   gives it the same seed; another seed or another cell gives another one. Cells read it with
-//!   `cell_seed()`.
+//!   identity is the cell's source. Not JupyterLab's `cellId`: nbclient, `nb run` and most
+//!   clients send none, and the same notebook must train the same models in all of them (a
+//!   notebook without stored ids even gets new ids in every JupyterLab session). So re-running a
+//!   cell gives it the same seed, an edited cell is a new cell with a new seed, and two cells
+//!   with the same text draw the same numbers (`rng()` gives a cell several streams). Another
+//!   session seed gives other seeds. Only a re-run of a record made when seeds came from ids
+//!   passes that id as the identity. Cells read their seed with `cell_seed()`.
 //! - Calls that draw from the operating system ([`ENTROPY_SOURCES`]) are found in the cell's
 //!   tokens (not in strings or comments) and refused with the call named and its seeded
 //!   replacement. `:allow_entropy` lifts the refusal for the rest of the session, which is then

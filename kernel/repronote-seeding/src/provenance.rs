@@ -14,6 +14,7 @@
 //! session with the stack's lock and the session's compiler.
 
 pub use repronote_prelude::contract::{PROVENANCE_FILE_ENV, TRAINING_RECORD_FILE_ENV};
+use repronote_prelude::numerics::NumericProfile;
 use repronote_prelude::provenance::{KernelInfo, Provenance, RecordedCell, TrainingRecord};
 
 /// The session's record, whose seed is always set (a session always has one).
@@ -44,6 +45,12 @@ impl SessionProvenance {
         }
     }
 
+    /// Records the session's numeric profile (the kernel's, fixed for the session).
+    pub fn with_numerics(mut self, profile: NumericProfile) -> Self {
+        self.record.numerics = Some(profile.into());
+        self
+    }
+
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -53,8 +60,8 @@ impl SessionProvenance {
         self.record.seed = Some(seed);
     }
 
-    /// Adds a cell that is about to run: its source as the user wrote it, and the identity
-    /// its seed is derived from when the frontend sent one.
+    /// Adds a cell that is about to run: its source as the user wrote it, and the identity its
+    /// seed is derived from when that is not the source (a re-run of an older record's cell).
     pub fn record_cell(&mut self, source: &str, id: Option<&str>) {
         self.record.record_cell(source);
         self.training.cells.push(RecordedCell {
@@ -154,5 +161,23 @@ mod tests {
             "the record's sources are the cells the digests name"
         );
         assert_eq!(training.cells[1].id.as_deref(), Some("cell-2"));
+    }
+
+    #[test]
+    fn the_numeric_profile_is_recorded_with_what_it_pins() {
+        let portable = SessionProvenance::new(42).with_numerics(NumericProfile::Portable);
+        let read: Provenance = serde_json::from_str(&portable.to_json()).unwrap();
+        let numerics = read.numerics.unwrap();
+        assert_eq!(numerics.profile, "portable-v1");
+        assert!(
+            numerics
+                .pins
+                .iter()
+                .any(|pin| pin.contains("matrixmultiply"))
+        );
+        assert!(numerics.pins.iter().any(|pin| pin.contains("sincos")));
+        let native = SessionProvenance::new(42).with_numerics(NumericProfile::Native);
+        let read: Provenance = serde_json::from_str(&native.to_json()).unwrap();
+        assert_eq!(read.numerics.unwrap().profile, "native");
     }
 }

@@ -18,6 +18,7 @@ use repronote_core::interpreter::{
     Cell, CellError, CellErrorKind, Completions, Executed, Interpreter, Interrupt, MimeBundle,
     Outputs, StreamName,
 };
+use repronote_prelude::numerics::NumericProfile;
 
 /// An interpreter whose cells follow the seeding policy.
 pub struct Seeded {
@@ -50,9 +51,14 @@ impl std::fmt::Debug for Seeded {
 
 impl Seeded {
     pub fn new(inner: Box<dyn Interpreter>) -> Self {
+        Self::with_numerics(inner, NumericProfile::default())
+    }
+
+    /// A session whose provenance records `profile`, the kernel's numeric profile.
+    pub fn with_numerics(inner: Box<dyn Interpreter>, profile: NumericProfile) -> Self {
         Self {
             inner,
-            provenance: SessionProvenance::new(policy::DEFAULT_SEED),
+            provenance: SessionProvenance::new(policy::DEFAULT_SEED).with_numerics(profile),
             completed: Vec::new(),
             replaying: false,
         }
@@ -228,6 +234,9 @@ impl Interpreter for Seeded {
             }
             return Ok(Executed::default());
         }
+        // The seed's identity is the cell's source, whatever the client: JupyterLab's `cellId`
+        // is not used, so the same notebook gets the same seeds from every client. Only a
+        // re-run of an older record, whose seeds came from ids, passes an identity.
         let identity = cell.id.as_deref().unwrap_or(&code);
         let seeded = Cell {
             seed: Some(policy::cell_seed(self.provenance.seed(), identity)),

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use repronote_prelude::numerics::{GEMM_FEATURES_ENV, NumericProfile};
 use sha2::{Digest, Sha256};
 
 /// The stack's manifest, as committed in `kernel/stack/Cargo.toml`.
@@ -143,19 +144,27 @@ fn pinned_versions_of(manifest: &str, lock: &str) -> Vec<PinnedCrate> {
     pinned
 }
 
-/// The digest a stack build is cached under: it changes whenever anything that changes the build
-/// changes.
+/// What a stack build is cached under: its numeric profile's name, then a digest that changes
+/// whenever anything that changes the build changes. The profile leads so that the builds of
+/// both profiles can be kept side by side (see `StackCache::publish`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackKey(String);
 
 impl StackKey {
     /// The key for this kernel's manifest and lock, built by the compiler `rustc_version`
-    /// describes (the output of `rustc -vV`).
-    pub fn for_this_kernel(rustc_version: &str) -> Self {
-        Self::compute(MANIFEST, LOCK, rustc_version)
+    /// describes (the output of `rustc -vV`) for the numeric profile `profile`.
+    pub fn for_this_kernel(rustc_version: &str, profile: NumericProfile) -> Self {
+        Self::compute(MANIFEST, LOCK, rustc_version, profile)
     }
 
-    fn compute(manifest: &str, lock: &str, rustc_version: &str) -> Self {
+    fn compute(manifest: &str, lock: &str, rustc_version: &str, profile: NumericProfile) -> Self {
+        // The portable profile builds matrixmultiply with its kernel selection restricted.
+        let numerics = format!(
+            "numerics {} {}={}",
+            profile.name(),
+            GEMM_FEATURES_ENV,
+            profile.gemm_features().unwrap_or("")
+        );
         let index_format = format!("stack index format {}", repronote_stack_index::FORMAT);
         let mut hasher = Sha256::new();
         for part in [
@@ -168,6 +177,7 @@ impl StackKey {
             env!("REPRONOTE_STACK_SOURCES"),
             // The completion and type-alias index published with the stack.
             index_format.as_str(),
+            numerics.as_str(),
             manifest,
             lock,
             rustc_version,
@@ -175,11 +185,22 @@ impl StackKey {
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part.as_bytes());
         }
-        Self(hex::encode(&hasher.finalize()[..8]))
+        Self(format!(
+            "{}-{}",
+            profile.name(),
+            hex::encode(&hasher.finalize()[..8])
+        ))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The profile part of the key: builds whose keys share it replace one another.
+    pub fn profile_name(&self) -> &str {
+        self.0
+            .rsplit_once('-')
+            .map_or(self.0.as_str(), |(profile, _)| profile)
     }
 }
 
@@ -268,16 +289,22 @@ mod tests {
 
     #[test]
     fn the_key_follows_every_input() {
-        let base = StackKey::compute("m", "l", "rustc 1");
-        assert_eq!(base, StackKey::compute("m", "l", "rustc 1"));
-        assert_ne!(base, StackKey::compute("m2", "l", "rustc 1"));
-        assert_ne!(base, StackKey::compute("m", "l2", "rustc 1"));
-        assert_ne!(base, StackKey::compute("m", "l", "rustc 2"));
+        use NumericProfile::{Native, Portable};
+        let base = StackKey::compute("m", "l", "rustc 1", Portable);
+        assert_eq!(base, StackKey::compute("m", "l", "rustc 1", Portable));
+        assert_ne!(base, StackKey::compute("m2", "l", "rustc 1", Portable));
+        assert_ne!(base, StackKey::compute("m", "l2", "rustc 1", Portable));
+        assert_ne!(base, StackKey::compute("m", "l", "rustc 2", Portable));
         // Length-prefixed: moving a byte between parts changes the key.
         assert_ne!(
-            StackKey::compute("ab", "c", "r"),
-            StackKey::compute("a", "bc", "r")
+            StackKey::compute("ab", "c", "r", Portable),
+            StackKey::compute("a", "bc", "r", Portable)
         );
-        assert_eq!(base.as_str().len(), 16);
+        let native = StackKey::compute("m", "l", "rustc 1", Native);
+        assert_ne!(base.as_str()[12..], native.as_str()[7..]);
+        assert!(base.as_str().starts_with("portable-v1-"));
+        assert_eq!(base.profile_name(), "portable-v1");
+        assert_eq!(native.profile_name(), "native");
+        assert_eq!(base.as_str().len(), "portable-v1-".len() + 16);
     }
 }

@@ -19,6 +19,7 @@ use tokio::time::{Instant, timeout_at};
 use zeromq::{DealerSocket, Socket, SocketRecv, SocketSend, SubSocket, ZmqMessage};
 
 use crate::wire::WireCodec;
+use repronote_core::protocol::SEED_IDENTITY_METADATA;
 
 /// The program that runs a kernel, and the arguments before `--connection-file FILE`: what a
 /// kernelspec's `argv` says, the caller's choice rather than whatever binary runs this code.
@@ -215,12 +216,13 @@ impl KernelClient {
         self.execute_cell(code, None, silent, limit).await
     }
 
-    /// [`execute`](Self::execute) for a cell with an identity: `cell_id` goes in the request's
-    /// metadata as JupyterLab's `cellId`, from which the kernel derives the cell's seed.
+    /// [`execute`](Self::execute) for a cell whose seed identity is not its source (a recorded
+    /// cell of an older session): `seed_identity` goes in the request's metadata under
+    /// [`SEED_IDENTITY_METADATA`], from which the kernel then derives the cell's seed.
     pub async fn execute_cell(
         &mut self,
         code: &str,
-        cell_id: Option<&str>,
+        seed_identity: Option<&str>,
         silent: bool,
         limit: Duration,
     ) -> Result<Execution, ClientError> {
@@ -232,8 +234,8 @@ impl KernelClient {
             allow_stdin: false,
             stop_on_error: true,
         });
-        if let Some(id) = cell_id {
-            request.metadata = serde_json::json!({ "cellId": id });
+        if let Some(identity) = seed_identity {
+            request.metadata = serde_json::json!({ SEED_IDENTITY_METADATA: identity });
         }
         self.send_shell(&request).await?;
         let deadline = Instant::now() + limit;

@@ -17,7 +17,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use repronote_core::interpreter::InterpreterHandle;
 use repronote_core::protocol::{Outbox, Serving};
 use repronote_evcxr::interpreter::evcxr::{self, SessionFiles, SessionFilesGuard, StackSetup};
-use repronote_evcxr::interpreter::evcxr_stack::{StackError, StackPlan};
+use repronote_evcxr::interpreter::evcxr_stack::{StackError, StackPlan, numerics_env};
+use repronote_prelude::numerics::NumericProfile;
 use repronote_seeding::seeded::Seeded;
 use repronote_stack::{Session, StackCache};
 use repronote_zmq::wire::WireCodec;
@@ -50,9 +51,14 @@ pub fn launch(connection_file: &Path) -> anyhow::Result<()> {
 /// The session folder and the plan for the preloaded stack; an error leaves the kernel usable
 /// without the stack (the first cell says why).
 fn prepare_stack() -> Result<StackSetup, StackError> {
+    let profile = NumericProfile::from_env()?;
     let cache = StackCache::open()?;
-    let session = Session::enter(&cache, &evcxr::DEFERRED_STD_SESSION_ENV)?;
-    let plan = StackPlan::new(cache)?;
+    let session = Session::enter(
+        &cache,
+        &evcxr::DEFERRED_STD_SESSION_ENV,
+        &numerics_env(profile),
+    )?;
+    let plan = StackPlan::new(cache, profile)?;
     Ok(StackSetup {
         plan,
         session: Arc::new(session),
@@ -65,6 +71,10 @@ async fn serve(
     stack: Result<StackSetup, StackError>,
 ) -> anyhow::Result<()> {
     let session = stack.as_ref().ok().map(|setup| setup.session.clone());
+    let profile = match &stack {
+        Ok(setup) => setup.plan.profile,
+        Err(_) => NumericProfile::from_env().unwrap_or_default(),
+    };
     // Kept here, not on the interpreter thread, so it is removed however that thread ends.
     let files =
         SessionFilesGuard(SessionFiles::create().context("cannot create the output flush FIFO")?);
@@ -73,9 +83,8 @@ async fn serve(
         .context("cannot capture build output for the notebook")?;
     let interpreter = InterpreterHandle::spawn(move || {
         let evcxr = evcxr::start(&session_files, build_lines, stack)?;
-        Ok::<_, evcxr::StartError>(
-            Box::new(Seeded::new(evcxr)) as Box<dyn repronote_core::interpreter::Interpreter>
-        )
+        Ok::<_, evcxr::StartError>(Box::new(Seeded::with_numerics(evcxr, profile))
+            as Box<dyn repronote_core::interpreter::Interpreter>)
     });
     let (requests, outgoing) = repronote_zmq::transport::serve(&info, codec).await?;
     let Serving {

@@ -10,15 +10,17 @@ use std::time::Instant;
 use anyhow::Context as _;
 use evcxr::EvalContext;
 
-use repronote_evcxr::interpreter::evcxr_stack::StackPlan;
+use repronote_evcxr::interpreter::evcxr_stack::{StackPlan, numerics_env};
+use repronote_prelude::numerics::NumericProfile;
 use repronote_stack::{Session, StackCache, TemplateStatus};
 
 /// Builds and publishes the stack unless it is already built (or `force`).
 pub fn prebuild(force: bool) -> anyhow::Result<()> {
+    let profile = NumericProfile::from_env()?;
     let cache = StackCache::open()?;
     // Re-executes this process with evcxr pointed at the session folder; the rest runs there.
-    let session = Session::enter(&cache, &[])?;
-    let mut plan = StackPlan::new(cache.clone())?;
+    let session = Session::enter(&cache, &[], &numerics_env(profile))?;
+    let mut plan = StackPlan::new(cache.clone(), profile)?;
     if let TemplateStatus::Ready(target) = &plan.status {
         if !force {
             println!(
@@ -29,7 +31,7 @@ pub fn prebuild(force: bool) -> anyhow::Result<()> {
             return Ok(());
         }
         cache.remove(&plan.key)?;
-        plan = StackPlan::new(cache.clone())?;
+        plan = StackPlan::new(cache.clone(), profile)?;
     }
     eprintln!(
         "Building the linfa stack ({} crates, pinned by the kernel's lock) into {}.\n\

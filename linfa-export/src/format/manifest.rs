@@ -157,7 +157,7 @@ pub struct FileEntry {
 
 /// How the model came to be (seed, executed cells, kernel): the notebook session's record,
 /// the same struct the kernel writes (`repronote-prelude`), so the two cannot drift.
-pub use repronote_prelude::provenance::{KernelInfo, Provenance};
+pub use repronote_prelude::provenance::{KernelInfo, NumericsRecord, Provenance};
 
 /// The toolchain that built the exporter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -98,6 +98,7 @@ pub fn merge(explicit: Option<Provenance>, session: Option<Provenance>) -> Optio
         merged.cells = session.cells;
     }
     merged.kernel = merged.kernel.or(session.kernel);
+    merged.numerics = merged.numerics.or(session.numerics);
     if session.non_reproducible {
         let reason = session
             .non_reproducible_reason
@@ -115,7 +116,7 @@ pub fn merge(explicit: Option<Provenance>, session: Option<Provenance>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::manifest::KernelInfo;
+    use crate::format::manifest::{KernelInfo, NumericsRecord};
 
     fn session() -> Provenance {
         Provenance {
@@ -126,6 +127,10 @@ mod tests {
             kernel: Some(KernelInfo {
                 name: "repronote".to_owned(),
                 version: "0.1.0".to_owned(),
+            }),
+            numerics: Some(NumericsRecord {
+                profile: "portable-v1".to_owned(),
+                pins: vec!["everything".to_owned()],
             }),
         }
     }
@@ -151,6 +156,7 @@ mod tests {
         assert_eq!(merged.seed, Some(7), "an explicit seed wins");
         assert_eq!(merged.cells, session().cells);
         assert_eq!(merged.kernel, session().kernel);
+        assert_eq!(merged.numerics, session().numerics);
         assert!(!merged.non_reproducible);
     }
 

@@ -165,6 +165,13 @@ pub fn diff(a: &Manifest, b: &Manifest) -> Vec<Difference> {
         pb.and_then(|p| p.kernel.as_ref())
             .map(|k| format!("{} {}", k.name, k.version)),
     );
+    d.field(
+        "provenance.numerics",
+        pa.and_then(|p| p.numerics.as_ref())
+            .map(|n| n.profile.clone()),
+        pb.and_then(|p| p.numerics.as_ref())
+            .map(|n| n.profile.clone()),
+    );
 
     d.field(
         "training_record",

@@ -11,5 +11,6 @@
 pub(crate) mod data_folder;
 pub(crate) mod diff;
 pub(crate) mod notebook;
+pub(crate) mod numeric_diff;
 pub(crate) mod relaunch;
 pub(crate) mod reproduce;

@@ -4,13 +4,18 @@
 //! to run them again (`repronote nb reproduce DIR`) and compare: the same artifact digest
 //! means every file and every recorded fact came out byte for byte the same, which is the
 //! whole answer. Otherwise a person wants to know which files moved and by how much the
-//! metrics did, before anything else [`diff`](crate::diff) finds.
+//! metrics and the model's parameters did, before anything else [`diff`](crate::diff) finds,
+//! and whether both runs used the same numeric profile: under `portable-v1` a difference is
+//! never rounding of another CPU, under different profiles (or `native` on two machines) the
+//! relative differences tell last bits from another model.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::format::error::VerifyError;
+use crate::format::manifest::{FileRole, Manifest};
 use crate::tools::diff::{Difference, diff};
+use crate::tools::numeric_diff::{ParameterChange, compare_parameters, relative_difference};
 use crate::trust::verify::{self, VerifyOptions};
 
 /// One file whose sha256 differs, or that only one side has.
@@ -37,6 +42,72 @@ impl MetricChange {
     pub fn difference(&self) -> Option<f64> {
         Some(self.rerun? - self.original?)
     }
+
+    /// `|rerun - original| / max(|rerun|, |original|)`, when both sides record the metric.
+    pub fn relative_difference(&self) -> Option<f64> {
+        Some(relative_difference(self.original?, self.rerun?))
+    }
+}
+
+/// The numeric profiles of the two runs (`portable-v1`, `native`; `None` for an export made
+/// before kernels recorded one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profiles {
+    pub original: Option<String>,
+    pub rerun: Option<String>,
+}
+
+impl Profiles {
+    fn of(a: &Manifest, b: &Manifest) -> Self {
+        let profile = |m: &Manifest| {
+            m.provenance
+                .as_ref()
+                .and_then(|p| p.numerics.as_ref())
+                .map(|n| n.profile.clone())
+        };
+        Self {
+            original: profile(a),
+            rerun: profile(b),
+        }
+    }
+
+    pub fn differ(&self) -> bool {
+        self.original != self.rerun
+    }
+}
+
+impl fmt::Display for Profiles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Kernels before profiles ran the C library's math and the CPU's gemm: native.
+        let name = |p: &Option<String>| {
+            p.clone()
+                .unwrap_or_else(|| "not recorded (a kernel before profiles: native)".to_owned())
+        };
+        if self.differ() {
+            return write!(
+                f,
+                "numeric profile: {} in the original, {} in the re-run. Different profiles \
+                 round differently: relative differences near 1e-16 (growing through an \
+                 iterative fit) are last bits, larger ones another model. To compare like with \
+                 like, re-run with REPRONOTE_NUMERICS set to the original's profile.",
+                name(&self.original),
+                name(&self.rerun)
+            );
+        }
+        match self.original.as_deref() {
+            Some("native") => write!(
+                f,
+                "numeric profile: native in both runs, whose results also depend on the CPU \
+                 and math library: on another machine, differences near 1e-16 are last bits."
+            ),
+            Some(profile) => write!(
+                f,
+                "numeric profile: {profile} in both runs, which gives the same bits on every \
+                 CPU: this difference is not rounding."
+            ),
+            None => write!(f, "numeric profile: not recorded in either run."),
+        }
+    }
 }
 
 /// What comparing an artifact with its re-run found.
@@ -52,6 +123,10 @@ pub struct Reproduction {
     pub files: Vec<FileChange>,
     /// Metrics that differ, by name.
     pub metrics: Vec<MetricChange>,
+    /// The numeric profiles the two runs used.
+    pub profiles: Profiles,
+    /// The model's parameter arrays that differ (from its JSON), by path.
+    pub parameters: Vec<ParameterChange>,
     /// Every other manifest field that differs (seed, data, versions…), as `diff` reports it.
     pub other: Vec<Difference>,
 }
@@ -80,6 +155,7 @@ impl fmt::Display for Reproduction {
             self.rerun_digest,
             self.rerun.display()
         )?;
+        writeln!(f, "{}", self.profiles)?;
         for file in &self.files {
             match (&file.original, &file.rerun) {
                 (Some(a), Some(b)) => writeln!(f, "file {}: sha256 {a} -> {b}", file.path)?,
@@ -98,8 +174,9 @@ impl fmt::Display for Reproduction {
             match (metric.original, metric.rerun, metric.difference()) {
                 (Some(a), Some(b), Some(delta)) => writeln!(
                     f,
-                    "metric {}: original {a}, re-run {b}, difference {delta:+}",
-                    metric.name
+                    "metric {}: original {a}, re-run {b}, difference {delta:+}, relative {:.1e}",
+                    metric.name,
+                    relative_difference(a, b)
                 )?,
                 (Some(a), None, _) => writeln!(
                     f,
@@ -113,6 +190,9 @@ impl fmt::Display for Reproduction {
                 )?,
                 _ => {}
             }
+        }
+        for parameter in &self.parameters {
+            writeln!(f, "{parameter}")?;
         }
         for other in &self.other {
             writeln!(f, "{other}")?;
@@ -139,6 +219,8 @@ pub fn compare_reproduction(
         rerun_digest: b.artifact_sha256.clone(),
         files: Vec::new(),
         metrics: Vec::new(),
+        profiles: Profiles::of(&a, &b),
+        parameters: Vec::new(),
         other: Vec::new(),
     };
     if reproduction.is_identical() {
@@ -170,10 +252,12 @@ pub fn compare_reproduction(
             });
         }
     }
+    reproduction.parameters = model_parameters(original, &a, rerun, &b);
     reproduction.other = diff(&a, &b)
         .into_iter()
         .filter(|d| {
             d.field != "artifact_sha256"
+                && d.field != "provenance.numerics"
                 && !d.field.starts_with("files.")
                 && !d.field.starts_with("metrics.")
         })
@@ -186,4 +270,34 @@ pub fn compare_reproduction(
         "not reproduced"
     );
     Ok(reproduction)
+}
+
+/// The parameter arrays of the two artifacts' JSON models that differ; none when the model
+/// files are the same, or either side has no JSON model that parses.
+fn model_parameters(
+    original: &Path,
+    a: &Manifest,
+    rerun: &Path,
+    b: &Manifest,
+) -> Vec<ParameterChange> {
+    let model_json = |m: &Manifest| {
+        m.files
+            .iter()
+            .find(|(_, entry)| entry.role == FileRole::ModelJson)
+            .map(|(path, entry)| (path.clone(), entry.sha256.clone()))
+    };
+    let (Some((path_a, digest_a)), Some((path_b, digest_b))) = (model_json(a), model_json(b))
+    else {
+        return Vec::new();
+    };
+    if digest_a == digest_b {
+        return Vec::new();
+    }
+    let read = |folder: &Path, path: &str| -> Option<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(folder.join(path)).ok()?).ok()
+    };
+    match (read(original, &path_a), read(rerun, &path_b)) {
+        (Some(x), Some(y)) => compare_parameters(&x, &y),
+        _ => Vec::new(),
+    }
 }

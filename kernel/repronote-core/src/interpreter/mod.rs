@@ -124,7 +124,8 @@ impl Outputs {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cell {
     pub code: String,
-    /// The frontend's identity for the cell (JupyterLab's `cellId`), when it sends one.
+    /// The identity the cell's seed is derived from when it is not the source (see
+    /// [`crate::protocol::SEED_IDENTITY_METADATA`]); JupyterLab's `cellId` never goes here.
     pub id: Option<String>,
     /// The cell's seed, once the seeding policy has derived it.
     pub seed: Option<u64>,

@@ -36,7 +36,9 @@ impl Interpreter for Scripted {
         match command {
             "print" => outputs.stream(StreamName::Stdout, argument),
             "result" => executed.result = Some(plain_text(argument)),
-            "cell-id" => executed.result = cell.id.clone().map(plain_text),
+            "cell-id" => {
+                executed.result = Some(plain_text(cell.id.as_deref().unwrap_or("(none)")));
+            }
             "ask" => {
                 let answer = outputs.read_input("name? ", false);
                 executed.result = Some(plain_text(answer.unwrap_or_else(|| "<none>".into())));

@@ -129,7 +129,7 @@ impl Shell {
             code: execute.code.clone(),
             id: request
                 .metadata
-                .get("cellId")
+                .get(super::SEED_IDENTITY_METADATA)
                 .and_then(|id| id.as_str())
                 .map(str::to_owned),
             ..Cell::default()

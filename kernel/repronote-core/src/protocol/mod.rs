@@ -14,6 +14,12 @@ mod shell;
 pub use control::Control;
 pub use shell::Shell;
 
+/// The `execute_request` metadata key through which a client names the identity a cell's seed
+/// is derived from, when it is not the cell's source: only `nb reproduce` and `:replay` of a
+/// record made before seeds came from the source send it. JupyterLab's `cellId` is not used
+/// for seeding, so every client gets the same seeds for the same notebook.
+pub const SEED_IDENTITY_METADATA: &str = "repronote_seed_identity";
+
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 

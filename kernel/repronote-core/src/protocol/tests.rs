@@ -364,8 +364,19 @@ async fn kernel_info_and_is_complete_are_answered() {
 }
 
 #[tokio::test]
-async fn the_frontends_cell_id_reaches_the_interpreter() {
+async fn a_recorded_seed_identity_reaches_the_interpreter_and_a_cell_id_does_not() {
     let mut kernel = Harness::start();
+    let request = JupyterMessage::new(ExecuteRequest::new("cell-id".into()), None)
+        .with_metadata(serde_json::json!({ crate::protocol::SEED_IDENTITY_METADATA: "3f2a-cell" }));
+    kernel.shell.send(request.clone()).unwrap();
+    let exchange = kernel.exchange(&request).await;
+    let result = first!(exchange, ExecuteResult);
+    assert_eq!(
+        serde_json::to_value(&result.data).unwrap()["text/plain"],
+        "3f2a-cell"
+    );
+    // JupyterLab's `cellId` is not an identity for seeding: the same notebook must give the
+    // same seeds from clients that send none.
     let request = JupyterMessage::new(ExecuteRequest::new("cell-id".into()), None)
         .with_metadata(serde_json::json!({ "cellId": "3f2a-cell" }));
     kernel.shell.send(request.clone()).unwrap();
@@ -373,7 +384,7 @@ async fn the_frontends_cell_id_reaches_the_interpreter() {
     let result = first!(exchange, ExecuteResult);
     assert_eq!(
         serde_json::to_value(&result.data).unwrap()["text/plain"],
-        "3f2a-cell"
+        "(none)"
     );
 }
 

@@ -7,6 +7,7 @@
 //! output, over the same line protocol its runtime speaks.
 
 mod entropy;
+mod portable_math;
 mod relay;
 mod runtime;
 
@@ -19,14 +20,43 @@ const EVCXR_RUNTIME_ENV: &str = "EVCXR_IS_RUNTIME";
 /// nothing.
 const EVALUATION_PROCESS_ARG: &str = "--repronote-evaluation-process";
 
+/// A command prefix for the evaluation process, split like a shell would: for example
+/// `qemu-x86_64 -cpu Nehalem`, to run the very same cells on an emulated CPU without AVX or
+/// FMA (what the cross-CPU tests do). Only the evaluation process is wrapped; the kernel and
+/// the compiler run as usual.
+pub const WRAPPER_ENV: &str = "REPRONOTE_EVALUATION_WRAPPER";
+
 /// The command that starts this binary as an evaluation process, for
-/// `EvalContext::with_subprocess_command`: the role's argument, and the standard library's
-/// folder on the library path.
+/// `EvalContext::with_subprocess_command`: the role's argument, the standard library's folder
+/// on the library path, and the wrapper of [`WRAPPER_ENV`] in front when one is set.
 pub fn command() -> std::io::Result<std::process::Command> {
-    let mut command = std::process::Command::new(std::env::current_exe()?);
+    let executable = std::env::current_exe()?;
+    let wrapper = std::env::var(WRAPPER_ENV).unwrap_or_default();
+    let mut command = match wrapper_words(&wrapper)?.split_first() {
+        Some((program, arguments)) => {
+            tracing::info!("the evaluation process runs under `{wrapper}` ({WRAPPER_ENV})");
+            let mut command = std::process::Command::new(program);
+            command.args(arguments).arg(&executable);
+            command
+        }
+        None => std::process::Command::new(&executable),
+    };
     command.arg(EVALUATION_PROCESS_ARG);
     add_std_library_path(&mut command);
     Ok(command)
+}
+
+/// The words of a [`WRAPPER_ENV`] value; none for an empty one.
+fn wrapper_words(wrapper: &str) -> std::io::Result<Vec<String>> {
+    shlex::split(wrapper).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{WRAPPER_ENV}={wrapper:?} is not a command line (an unclosed quote?); \
+                 set it to a command prefix such as `qemu-x86_64 -cpu Nehalem`, or unset it"
+            ),
+        )
+    })
 }
 
 /// Lets the evaluation process find Rust's standard library (cells link it dynamically): adds
@@ -73,4 +103,20 @@ pub fn take_over_if_child() {
         eprintln!("repronote: output relay unavailable ({error}); output is line-buffered");
     }
     runtime::run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapper_is_split_like_a_shell_and_a_broken_one_is_named() {
+        assert!(wrapper_words("").unwrap().is_empty());
+        assert_eq!(
+            wrapper_words("qemu-x86_64 -cpu 'Nehalem'").unwrap(),
+            ["qemu-x86_64", "-cpu", "Nehalem"]
+        );
+        let error = wrapper_words("qemu-x86_64 -cpu 'Nehalem").unwrap_err();
+        assert!(error.to_string().contains(WRAPPER_ENV), "{error}");
+    }
 }

@@ -18,8 +18,9 @@
 use std::ffi::c_void;
 use std::io::BufRead;
 
-use super::entropy;
+use super::{entropy, portable_math};
 use crate::prelude::CELL_SEED_FILE_ENV;
+use repronote_prelude::numerics::NumericProfile;
 
 /// What evcxr waits for after each cell.
 pub const EXECUTION_COMPLETE: &str = "EVCXR_EXECUTION_COMPLETE";
@@ -63,6 +64,10 @@ enum RuntimeError {
 /// Runs cells until the kernel closes stdin. Never returns.
 pub fn run() -> ! {
     std::hint::black_box(entropy::linked());
+    // The kernel sets the profile's name in this process's environment (see `Session::enter`).
+    std::hint::black_box(portable_math::select(
+        NumericProfile::from_env().unwrap_or_default(),
+    ));
     let mut store = VariableStore(std::ptr::null_mut());
     // Loaded cells stay loaded: their thread-local destructors and the values they left in the
     // store point into them.

@@ -12,6 +12,9 @@ use std::time::Instant;
 
 use evcxr::{EvalContext, EvalOutputs};
 
+use repronote_prelude::numerics::{
+    GEMM_FEATURES_ENV, NUMERICS_ENV, NumericProfile, UnknownProfile,
+};
 use repronote_stack::cache::CacheError;
 use repronote_stack::manifest::{self, Dependency, LOCK, ManifestError};
 use repronote_stack::{Session, StackCache, StackKey, TemplateStatus};
@@ -29,6 +32,8 @@ pub enum StackError {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Numerics(#[from] UnknownProfile),
     #[error("cannot run `rustc -vV` to identify the compiler: {0}. Is the Rust toolchain on PATH?")]
     Rustc(std::io::Error),
     #[error("adding `{name}` to the cells' dependencies failed: {message}")]
@@ -57,14 +62,27 @@ pub struct StackPlan {
     pub key: StackKey,
     pub status: TemplateStatus,
     pub dependencies: Vec<Dependency>,
+    /// The session's numeric profile, which the stack is built for.
+    pub profile: NumericProfile,
     rustc_version: String,
 }
 
+/// What a session's process must have in its environment for `profile`, for
+/// `Session::enter`: matrixmultiply's compile-time kernel restriction for every build the session
+/// makes (the stack's and the cells'), and the profile's name for the evaluation process.
+pub fn numerics_env(profile: NumericProfile) -> [(&'static str, Option<&'static str>); 2] {
+    [
+        (GEMM_FEATURES_ENV, profile.gemm_features()),
+        (NUMERICS_ENV, Some(profile.name())),
+    ]
+}
+
 impl StackPlan {
-    pub fn new(cache: StackCache) -> Result<Self, StackError> {
+    pub fn new(cache: StackCache, profile: NumericProfile) -> Result<Self, StackError> {
         let rustc_version = manifest::rustc_version().map_err(StackError::Rustc)?;
-        let key = StackKey::for_this_kernel(&rustc_version);
+        let key = StackKey::for_this_kernel(&rustc_version, profile);
         Ok(Self {
+            profile,
             status: cache.status(&key),
             dependencies: manifest::dependencies()?,
             cache,
@@ -100,6 +118,7 @@ impl StackPlan {
             "key": self.key.as_str(),
             "kernel": env!("CARGO_PKG_VERSION"),
             "rustc": self.rustc_version.trim(),
+            "numerics": self.profile.name(),
             "built_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "crates": manifest::pinned_versions(),
         })

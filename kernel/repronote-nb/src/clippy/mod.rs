@@ -80,8 +80,11 @@ impl Clippy {
     /// first check reports on stderr as it goes.
     pub fn find(progress: bool) -> Result<Self, ClippyError> {
         let cache = StackCache::open()?;
-        let key =
-            StackKey::for_this_kernel(&manifest::rustc_version().map_err(ClippyError::Rustc)?);
+        // A check build: the profile changes no diagnostic, so the default one's crate serves.
+        let key = StackKey::for_this_kernel(
+            &manifest::rustc_version().map_err(ClippyError::Rustc)?,
+            repronote_prelude::numerics::NumericProfile::default(),
+        );
         let krate = LintCrate::open(cache.lint_dir(&key)?)?;
         Ok(Self { krate, progress })
     }

@@ -120,7 +120,7 @@ impl StackCache {
         };
         let mut found: Vec<String> = entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|name| name.starts_with("stack-") && *name != format!("stack-{key}"))
+            .filter(|name| *name != format!("stack-{key}") && same_profile(name, key))
             .collect();
         found.sort();
         found
@@ -138,8 +138,9 @@ impl StackCache {
     }
 
     /// Publishes the stack build in `target` (a session's) under `key`, with `description` as
-    /// its `stack.json`. Builds for other keys are removed: they belong to older kernels or
-    /// locks, and each takes hundreds of megabytes.
+    /// its `stack.json`. Builds for other keys of the same numeric profile are removed: they
+    /// belong to older kernels or locks, and each takes hundreds of megabytes. The other
+    /// profile's build stays: a machine may serve both.
     pub fn publish(
         &self,
         key: &StackKey,
@@ -201,6 +202,19 @@ impl StackCache {
         }
         Ok(dir)
     }
+}
+
+/// Whether the template folder `name` holds a build of `key`'s numeric profile (another key of
+/// it replaces it), or one from before keys named a profile.
+fn same_profile(name: &str, key: &StackKey) -> bool {
+    let Some(rest) = name.strip_prefix("stack-") else {
+        return false;
+    };
+    let unprofiled = rest.len() == 16 && rest.bytes().all(|b| b.is_ascii_hexdigit());
+    unprofiled
+        || rest
+            .strip_prefix(key.profile_name())
+            .is_some_and(|digest| digest.starts_with('-') && !digest[1..].contains('-'))
 }
 
 #[cfg(test)]

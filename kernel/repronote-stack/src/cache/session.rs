@@ -25,7 +25,13 @@ impl Session {
     ///
     /// `folder_env` names more variables for the re-executed process, each set to a path inside
     /// the session folder (`(variable, relative path)`); what is at that path is the caller's.
-    pub fn enter(cache: &StackCache, folder_env: &[(&str, &str)]) -> Result<Self, CacheError> {
+    /// `env` sets (`Some`) or removes (`None`) variables of the re-executed process, for what
+    /// must hold for every build the session makes (the numeric profile's build settings).
+    pub fn enter(
+        cache: &StackCache,
+        folder_env: &[(&str, &str)],
+        env: &[(&str, Option<&str>)],
+    ) -> Result<Self, CacheError> {
         if let Some(dir) = std::env::var_os(SESSION_ENV) {
             return Ok(Self {
                 dir: PathBuf::from(dir),
@@ -49,6 +55,12 @@ impl Session {
             .env("EVCXR_TMPDIR", &crate_dir);
         for (variable, path) in folder_env {
             command.env(variable, dir.join(path));
+        }
+        for (variable, value) in env {
+            match value {
+                Some(value) => command.env(variable, value),
+                None => command.env_remove(variable),
+            };
         }
         let error = std::os::unix::process::CommandExt::exec(&mut command);
         let _ = fs::remove_dir_all(&dir);

@@ -2,6 +2,7 @@
 
 use super::session::remove_abandoned_sessions;
 use super::*;
+use repronote_prelude::numerics::NumericProfile;
 
 fn write(path: &Path, bytes: &[u8]) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -39,7 +40,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn publish_then_start_a_session_shares_large_outputs_and_drops_the_cells() {
     let root = tempfile::tempdir().unwrap();
     let cache = StackCache::at(root.path().join("cache"));
-    let key = StackKey::for_this_kernel("rustc test");
+    let key = StackKey::for_this_kernel("rustc test", NumericProfile::Portable);
     assert_eq!(cache.status(&key), TemplateStatus::Missing);
 
     let builder = Session::in_dir(root.path().join("builder")).unwrap();
@@ -112,8 +113,8 @@ fn publish_then_start_a_session_shares_large_outputs_and_drops_the_cells() {
 fn a_build_for_another_key_is_reported_stale_and_replaced() {
     let root = tempfile::tempdir().unwrap();
     let cache = StackCache::at(root.path().to_owned());
-    let old = StackKey::for_this_kernel("rustc old");
-    let new = StackKey::for_this_kernel("rustc new");
+    let old = StackKey::for_this_kernel("rustc old", NumericProfile::Portable);
+    let new = StackKey::for_this_kernel("rustc new", NumericProfile::Portable);
     let builder = Session::in_dir(root.path().join("b")).unwrap();
     fake_build(&builder.target_dir());
     cache
@@ -143,11 +144,33 @@ fn a_build_for_another_key_is_reported_stale_and_replaced() {
 }
 
 #[test]
+fn the_other_profiles_build_is_kept_and_a_build_from_before_profiles_is_replaced() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = StackCache::at(root.path().to_owned());
+    let portable = StackKey::for_this_kernel("rustc 1", NumericProfile::Portable);
+    let native = StackKey::for_this_kernel("rustc 1", NumericProfile::Native);
+    let builder = Session::in_dir(root.path().join("b")).unwrap();
+    fake_build(&builder.target_dir());
+    let before_profiles = root.path().join("stack-0123456789abcdef");
+    fs::create_dir_all(&before_profiles).unwrap();
+    cache
+        .publish(&native, &builder.target_dir(), &serde_json::json!({}))
+        .unwrap();
+    assert_eq!(cache.status(&portable), TemplateStatus::Missing);
+    cache
+        .publish(&portable, &builder.target_dir(), &serde_json::json!({}))
+        .unwrap();
+    assert!(matches!(cache.status(&native), TemplateStatus::Ready(_)));
+    assert!(matches!(cache.status(&portable), TemplateStatus::Ready(_)));
+    assert!(!before_profiles.exists());
+}
+
+#[test]
 fn the_lint_crate_is_kept_for_its_key_and_replaced_for_another() {
     let root = tempfile::tempdir().unwrap();
     let cache = StackCache::at(root.path().to_owned());
-    let old = StackKey::for_this_kernel("rustc old");
-    let new = StackKey::for_this_kernel("rustc new");
+    let old = StackKey::for_this_kernel("rustc old", NumericProfile::Portable);
+    let new = StackKey::for_this_kernel("rustc new", NumericProfile::Portable);
     let first = cache.lint_dir(&old).unwrap();
     write(&first.join("target/kept"), b"checked");
     assert_eq!(cache.lint_dir(&old).unwrap(), first);

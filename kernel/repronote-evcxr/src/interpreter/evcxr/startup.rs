@@ -28,7 +28,7 @@ pub struct StackSetup {
 /// Why the evaluator could not start: every cell then answers with this message.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot find the kernel binary: {0}")]
+    #[error("cannot prepare the evaluation process: {0}")]
     Binary(#[source] std::io::Error),
     #[error(transparent)]
     CellLto(#[from] UnknownCellLto),
