@@ -56,13 +56,32 @@ def run_notebook(workdir: Path) -> tuple[nbformat.NotebookNode, str]:
     return notebook, stdout
 
 
+def run_with_nb_run(workdir: Path) -> tuple[nbformat.NotebookNode, str]:
+    """The notebook run by `nb run` (a fresh kernel, working in the notebook's folder)."""
+    from test_nb import nb
+
+    shutil.copy(NOTEBOOK, workdir)
+    ran = nb("run", str(workdir / NOTEBOOK.name), "--output", str(workdir / "ran.ipynb"))
+    assert ran.returncode == 0, ran.stderr
+    return nbformat.read(workdir / "ran.ipynb", as_version=4), notebook_stdout(workdir / "ran.ipynb")
+
+
+def notebook_stdout(path: Path) -> str:
+    return "".join(
+        output.get("text", "")
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stdout"
+    )
+
+
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """The notebook run twice, each in a fresh kernel and its own folder."""
-    return [
-        (workdir, *run_notebook(workdir))
-        for workdir in (tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second"))
-    ]
+    """The notebook run twice, each in a fresh kernel and its own folder: by nbclient, then by
+    `nb run` (two clients that send no cell ids)."""
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    return [(first, *run_notebook(first)), (second, *run_with_nb_run(second))]
 
 
 def digests(stdout: str) -> dict[tuple[str, str], str]:
@@ -142,32 +161,16 @@ def test_every_family_is_reproduced_bit_identically_from_its_training_record(two
 FINGERPRINT_LINE = re.compile(r"^(?:\S+ (?:model|artifact) [0-9a-f]{64}|checksum .*|hashmap order .*)$", re.M)
 
 
-def notebook_stdout(path: Path) -> str:
-    return "".join(
-        output.get("text", "")
-        for cell in nbformat.read(path, as_version=4).cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if output.output_type == "stream" and output.name == "stdout"
-    )
-
-
 def test_jupyterlab_nb_run_and_nbclient_train_the_same_models(two_runs, tmp_path):
     """JupyterLab sends a `cellId` with every cell (the notebook's ids), `nb run` and nbclient
     send none: every model and artifact digest, checksum and map order must agree, so a student
     running a chapter in JupyterLab gets the models CI ran."""
     from test_browser import chromium_page, jupyter_lab, open_notebook, run_all_cells, save_notebook
-    from test_nb import nb
 
-    expected = FINGERPRINT_LINE.findall(two_runs[0][2])
+    (_, _, by_nbclient), (_, _, by_nb_run) = two_runs
+    expected = FINGERPRINT_LINE.findall(by_nbclient)
     assert len(expected) == 2 * len(FAMILIES) + 4, expected
-
-    by_nb_run = tmp_path / "nb-run"
-    by_nb_run.mkdir()
-    shutil.copy(NOTEBOOK, by_nb_run)
-    ran = nb("run", str(by_nb_run / NOTEBOOK.name), "--output", str(by_nb_run / "ran.ipynb"))
-    assert ran.returncode == 0, ran.stderr
-    assert FINGERPRINT_LINE.findall(notebook_stdout(by_nb_run / "ran.ipynb")) == expected
+    assert FINGERPRINT_LINE.findall(by_nb_run) == expected
 
     in_lab = tmp_path / "lab"
     in_lab.mkdir()
