@@ -6,9 +6,11 @@
 //! at run time. matrixmultiply picks a fused multiply-add gemm kernel where the CPU has FMA, and
 //! glibc's libm picks FMA versions of `exp`, `log`, `pow`, `sin`... A model trained on a laptop
 //! then differs in its last bits on Binder, and `nb reproduce` fails for no fault of the author.
-//! The portable profile pins both: matrixmultiply is built allowing none of its CPU-specific
-//! kernels (its compile-time `MMTEST_FEATURE` list names no feature, so every CPU runs the same
-//! plain Rust fallback kernel), and the evaluation process answers the transcendental functions
+//! The portable profile pins both: matrixmultiply is built allowing only its unfused kernels (its
+//! compile-time `MMTEST_FEATURE` list names `avx` alone: the AVX kernel where the CPU has AVX,
+//! the plain Rust fallback elsewhere, aarch64 included; both add each element's products in the
+//! same order, with a separate multiply and add, over the same blocks, so they give the same
+//! bits), and the evaluation process answers the transcendental functions
 //! from the `libm` crate (pure Rust, the same code on every machine) in place of the C library.
 //!
 //! One definition for the kernel (stack key, evaluation process), linfa-export (the manifest's
@@ -20,9 +22,10 @@ pub const NUMERICS_ENV: &str = "REPRONOTE_NUMERICS";
 /// The compile-time variable matrixmultiply reads to restrict the gemm kernels it may select.
 pub const GEMM_FEATURES_ENV: &str = "MMTEST_FEATURE";
 
-/// Its value in the portable profile: a list naming none of the features matrixmultiply's
-/// kernels need (`avx`, `fma`, `avx2`, `avx512f`, `neon`), so only its fallback kernel is left.
-pub const PORTABLE_GEMM_FEATURES: &str = "repronote-portable-gemm";
+/// Its value in the portable profile: of the features matrixmultiply's kernels need (`avx`,
+/// `fma`, `avx2`, `avx512f`, `neon`), only `avx`, whose kernel does not fuse a multiply and an
+/// add. The FMA kernels (x86-64's and aarch64's NEON one) are left out.
+pub const PORTABLE_GEMM_FEATURES: &str = "avx";
 
 /// The C math functions the evaluation process answers itself in the portable profile: every
 /// one Rust's `f64`/`f32` methods call that is not exact in IEEE 754 (`sqrt`, `floor`, `fma`...
@@ -37,7 +40,7 @@ pub const PORTABLE_MATH_FUNCTIONS: &[&str] = &[
 /// How a session's floating-point results relate to the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NumericProfile {
-    /// The same bits on every CPU: the fallback gemm kernel and the `libm` crate's functions.
+    /// The same bits on every CPU: the unfused gemm kernels and the `libm` crate's functions.
     #[default]
     Portable,
     /// The machine's fastest routines: FMA gemm kernels and the C library's math, which differ
@@ -98,8 +101,9 @@ impl NumericProfile {
         match self {
             NumericProfile::Portable => vec![
                 format!(
-                    "2-D products: matrixmultiply's fallback gemm kernel on every CPU \
-                     ({GEMM_FEATURES_ENV}={PORTABLE_GEMM_FEATURES} when the stack was built)"
+                    "2-D products: matrixmultiply's unfused gemm kernels only, the same bits on \
+                     every CPU ({GEMM_FEATURES_ENV}={PORTABLE_GEMM_FEATURES} when the stack was \
+                     built)"
                 ),
                 format!(
                     "transcendental functions: the libm crate's, for {}",
