@@ -60,6 +60,20 @@ fn next_definition(name: &CStr) -> Option<*mut c_void> {
     (!address.is_null()).then_some(address)
 }
 
+/// The C library's `$name`, as a function pointer of type `$ty`, looked up once.
+macro_rules! c_library_function {
+    ($name:ident: $ty:ty) => {{
+        static NEXT: OnceLock<Option<$ty>> = OnceLock::new();
+        *NEXT.get_or_init(|| {
+            let name =
+                CStr::from_bytes_with_nul(concat!(stringify!($name), "\0").as_bytes()).ok()?;
+            // SAFETY: the C library's function of this name has this signature.
+            next_definition(name)
+                .map(|address| unsafe { std::mem::transmute::<*mut c_void, $ty>(address) })
+        })
+    }};
+}
+
 /// Defines the exported C function `$name`, answering from `libm::$name` in the portable
 /// profile and from the C library's `$name` in the native one.
 macro_rules! math_functions {
@@ -67,19 +81,10 @@ macro_rules! math_functions {
         $(
             #[unsafe(no_mangle)]
             pub extern "C" fn $name($($arg: $ty),+) -> $ret {
-                if NATIVE.load(Ordering::Relaxed) {
-                    type Native = extern "C" fn($($ty),+) -> $ret;
-                    static NEXT: OnceLock<Option<Native>> = OnceLock::new();
-                    let next = NEXT.get_or_init(|| {
-                        let name = concat!(stringify!($name), "\0");
-                        let name = CStr::from_bytes_with_nul(name.as_bytes()).ok()?;
-                        // SAFETY: the C library's function of this name has this signature.
-                        next_definition(name)
-                            .map(|address| unsafe { std::mem::transmute::<*mut c_void, Native>(address) })
-                    });
-                    if let Some(next) = next {
-                        return next($($arg),+);
-                    }
+                if NATIVE.load(Ordering::Relaxed)
+                    && let Some(next) = c_library_function!($name: extern "C" fn($($ty),+) -> $ret)
+                {
+                    return next($($arg),+);
                 }
                 libm::$name($($arg),+)
             }
@@ -144,20 +149,12 @@ macro_rules! sincos_functions {
             /// `sin` and `cos` point to writable values, as C's `sincos` requires.
             #[unsafe(no_mangle)]
             pub unsafe extern "C" fn $name(x: $ty, sin: *mut $ty, cos: *mut $ty) {
-                if NATIVE.load(Ordering::Relaxed) {
-                    type Native = unsafe extern "C" fn($ty, *mut $ty, *mut $ty);
-                    static NEXT: OnceLock<Option<Native>> = OnceLock::new();
-                    let next = NEXT.get_or_init(|| {
-                        let name = concat!(stringify!($name), "\0");
-                        let name = CStr::from_bytes_with_nul(name.as_bytes()).ok()?;
-                        // SAFETY: the C library's function of this name has this signature.
-                        next_definition(name)
-                            .map(|address| unsafe { std::mem::transmute::<*mut c_void, Native>(address) })
-                    });
-                    if let Some(next) = next {
-                        // SAFETY: the caller's pointers, passed on as they came.
-                        return unsafe { next(x, sin, cos) };
-                    }
+                if NATIVE.load(Ordering::Relaxed)
+                    && let Some(next) =
+                        c_library_function!($name: unsafe extern "C" fn($ty, *mut $ty, *mut $ty))
+                {
+                    // SAFETY: the caller's pointers, passed on as they came.
+                    return unsafe { next(x, sin, cos) };
                 }
                 let (s, c) = libm::$name(x);
                 // SAFETY: the caller promises both pointers are writable.
